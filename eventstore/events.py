@@ -1,0 +1,59 @@
+"""Domain events as the store sees them: named, versioned data.
+
+A domain module declares its events as frozen dataclasses decorated with
+``@event("V1.OrderPaid", schema_version=2)``. The stored type name is that string,
+never a module path, so code can move without breaking history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar, TypeVar
+
+from eventstore.serialization import from_primitive, to_primitive
+
+E = TypeVar("E", bound="DomainEvent")
+
+
+class DomainEvent:
+    """Base of all domain events; subclasses are frozen dataclasses."""
+
+    event_type: ClassVar[str]
+    schema_version: ClassVar[int] = 1
+
+    def to_data(self) -> dict[str, Any]:
+        return to_primitive(self)  # type: ignore[no-any-return]
+
+
+class UnknownEventType(LookupError):
+    pass
+
+
+_registry: dict[str, type[DomainEvent]] = {}
+
+
+def event(event_type: str, schema_version: int = 1) -> Callable[[type[E]], type[E]]:
+    """Register a domain event class under a stable type name."""
+
+    def register(cls: type[E]) -> type[E]:
+        existing = _registry.get(event_type)
+        if existing is not None and existing.__qualname__ != cls.__qualname__:
+            raise ValueError(f"event type {event_type!r} is already taken by {existing!r}")
+        cls.event_type = event_type
+        cls.schema_version = schema_version
+        _registry[event_type] = cls
+        return cls
+
+    return register
+
+
+def event_class(event_type: str) -> type[DomainEvent]:
+    try:
+        return _registry[event_type]
+    except KeyError:
+        raise UnknownEventType(event_type) from None
+
+
+def decode(event_type: str, data: dict[str, Any]) -> DomainEvent:
+    """Turn stored (already upcast) data into its domain event."""
+    return from_primitive(event_class(event_type), data)

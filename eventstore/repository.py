@@ -1,0 +1,134 @@
+"""Load aggregates from their streams and save what they recorded."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any, Generic, TypeVar
+from uuid import UUID, uuid4, uuid5
+
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, transaction
+
+from eventstore import store
+from eventstore.aggregate import Aggregate
+from eventstore.errors import StreamNotFound
+from eventstore.events import decode
+from eventstore.models import Snapshot
+
+A = TypeVar("A", bound=Aggregate)
+
+
+class Repository(Generic[A]):
+    """Event-sourced persistence for one aggregate class.
+
+    ``load`` starts from the newest usable snapshot (one whose schema matches the
+    class) and replays later events. ``save`` appends the pending events with the
+    expected version taken from the load and decides when to snapshot.
+    """
+
+    def __init__(
+        self, aggregate_class: type[A], *, snapshot_every: int | None = None, using: str = DEFAULT_DB_ALIAS
+    ) -> None:
+        self.aggregate_class = aggregate_class
+        self.snapshot_every = (
+            settings.EVENTSTORE_SNAPSHOT_EVERY if snapshot_every is None else snapshot_every
+        )
+        self.using = using
+
+    def load(
+        self, aggregate_id: Any, *, at_version: int | None = None, as_of: dt.datetime | None = None
+    ) -> A:
+        stream_id = self.aggregate_class.stream_id_for(aggregate_id)
+        if as_of is not None:
+            events = store.read_stream(stream_id, as_of=as_of, to_version=at_version, using=self.using)
+            if not events:
+                raise StreamNotFound(stream_id)
+            at_version = events[-1].version
+        aggregate = self._from_snapshot(aggregate_id, stream_id, at_version)
+        events = store.read_stream(
+            stream_id, from_version=aggregate.version + 1, to_version=at_version, using=self.using
+        )
+        for recorded in events:
+            aggregate.replay(decode(recorded.event_type, recorded.data))
+        if aggregate.version == 0:
+            raise StreamNotFound(stream_id)
+        return aggregate
+
+    def exists(self, aggregate_id: Any) -> bool:
+        stream_id = self.aggregate_class.stream_id_for(aggregate_id)
+        return store.stream_version(stream_id, using=self.using) > 0
+
+    def save(
+        self,
+        aggregate: A,
+        *,
+        command_id: UUID | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        correlation_id: UUID | None = None,
+        causation_id: UUID | None = None,
+    ) -> store.AppendResult | None:
+        """Append what the aggregate recorded; None when it recorded nothing.
+
+        With a ``command_id`` the event ids derive from it, so the same command
+        saved twice appends once and returns the first result.
+        """
+        expected = aggregate.loaded_version or store.NO_STREAM
+        events = aggregate.collect_pending()
+        if not events:
+            return None
+        meta = dict(metadata or {})
+        if command_id is not None:
+            meta["command_id"] = str(command_id)
+        new_events = [
+            store.NewEvent(
+                event_type=event.event_type,
+                schema_version=event.schema_version,
+                data=event.to_data(),
+                event_id=uuid5(command_id, f"{aggregate.stream_id}:{index}") if command_id else uuid4(),
+                metadata=meta,
+                correlation_id=correlation_id,
+                causation_id=causation_id,
+            )
+            for index, event in enumerate(events)
+        ]
+        with transaction.atomic(using=self.using):
+            result = store.append(
+                aggregate.stream_id,
+                aggregate.stream_type,
+                new_events,
+                expected,
+                using=self.using,
+            )
+            if self._snapshot_due(result.version - len(events), result.version):
+                self._write_snapshot(aggregate)
+        return result
+
+    def _snapshot_due(self, before: int, after: int) -> bool:
+        every = self.snapshot_every
+        return every > 0 and after // every > before // every
+
+    def _write_snapshot(self, aggregate: A) -> None:
+        try:
+            with transaction.atomic(using=self.using):
+                Snapshot.objects.using(self.using).create(
+                    stream_id=aggregate.stream_id,
+                    version=aggregate.version,
+                    aggregate_type=aggregate.stream_type,
+                    schema_version=aggregate.snapshot_schema_version,
+                    state=aggregate.snapshot_state(),
+                )
+        except IntegrityError:
+            pass  # a snapshot of this version exists already: it is the same state
+
+    def _from_snapshot(self, aggregate_id: Any, stream_id: str, at_version: int | None) -> A:
+        snapshots = Snapshot.objects.using(self.using).filter(
+            stream_id=stream_id, schema_version=self.aggregate_class.snapshot_schema_version
+        )
+        if at_version is not None:
+            snapshots = snapshots.filter(version__lte=at_version)
+        snapshot = snapshots.order_by("-version").only("version", "state").first()
+        if snapshot is None:
+            return self.aggregate_class(id=aggregate_id)
+        return self.aggregate_class.from_snapshot(aggregate_id, snapshot.version, snapshot.state)
+

@@ -1,0 +1,126 @@
+"""JSON that round-trips Chronicle's value types exactly.
+
+Stored event data is plain JSON that any consumer can read: Decimal travels as a
+string (``"12.50"`` keeps its two places), UUID as its canonical string, aware
+datetimes and dates as ISO 8601. The way back is driven by the type hints of the
+target dataclass, so nothing in the stored document is tagged with Python types.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import types
+import typing
+from collections.abc import Callable
+from decimal import Decimal
+from enum import Enum
+from functools import cache
+from typing import Any, TypeVar
+from uuid import UUID
+
+T = TypeVar("T")
+
+
+def to_primitive(value: Any) -> Any:
+    """Turn a value (dataclasses, tuples, Decimal, UUID, dates...) into JSON-ready data."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r} cannot be stored; use an aware one")
+        return value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return to_primitive(value.value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_primitive(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): to_primitive(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [to_primitive(v) for v in value]
+    raise TypeError(f"cannot serialize {type(value).__name__}")
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(to_primitive(value), separators=(",", ":"), ensure_ascii=False)
+
+
+def loads(text: str | bytes) -> Any:
+    return json.loads(text)
+
+
+def from_primitive(cls: type[T], data: Any) -> T:
+    """Rebuild an instance of ``cls`` (usually a dataclass) from ``to_primitive`` output."""
+    return _converter(cls)(data)  # type: ignore[no-any-return]
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _parse_datetime(value: Any) -> dt.datetime:
+    parsed = dt.datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        raise ValueError(f"datetime {value!r} has no offset")
+    return parsed
+
+
+_SCALARS: dict[Any, Callable[[Any], Any]] = {
+    Decimal: lambda v: Decimal(v) if isinstance(v, str) else Decimal(str(v)),
+    UUID: lambda v: v if isinstance(v, UUID) else UUID(v),
+    dt.datetime: lambda v: v if isinstance(v, dt.datetime) else _parse_datetime(v),
+    dt.date: lambda v: v if isinstance(v, dt.date) else dt.date.fromisoformat(v),
+    str: _identity,
+    int: _identity,
+    float: _identity,
+    bool: _identity,
+    Any: _identity,
+    object: _identity,
+}
+
+
+@cache
+def _converter(tp: Any) -> Callable[[Any], Any]:
+    if tp in _SCALARS:
+        return _SCALARS[tp]
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        inner = [a for a in args if a is not type(None)]
+        convert = _converter(inner[0]) if len(inner) == 1 else _identity
+        return lambda v: None if v is None else convert(v)
+    if origin is tuple:
+        item = _converter(args[0]) if args else _identity
+        return lambda v: tuple(item(x) for x in v)
+    if origin in (list, set, frozenset):
+        item = _converter(args[0]) if args else _identity
+        return lambda v: origin(item(x) for x in v)
+    if origin is dict:
+        value_conv = _converter(args[1]) if args else _identity
+        return lambda v: {k: value_conv(x) for k, x in v.items()}
+    if isinstance(tp, type) and issubclass(tp, Enum):
+        return tp
+    if dataclasses.is_dataclass(tp):
+        return _dataclass_converter(tp)
+    return _identity
+
+
+def _dataclass_converter(cls: Any) -> Callable[[Any], Any]:
+    hints = typing.get_type_hints(cls)
+    fields = [(f.name, _converter(hints[f.name])) for f in dataclasses.fields(cls) if f.init]
+
+    def convert(data: Any) -> Any:
+        if isinstance(data, cls):
+            return data
+        return cls(**{name: conv(data[name]) for name, conv in fields if name in data})
+
+    return convert

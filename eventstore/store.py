@@ -1,0 +1,384 @@
+"""Append to and read from the event log.
+
+All functions run on Django's connection, so an append joins the caller's
+transaction: events and whatever else the caller writes (an idempotency record,
+a projection checkpoint) commit together or not at all.
+
+The global read order is ``(tx_id, position)`` read strictly below the oldest
+running transaction on PostgreSQL (DESIGN.md, invariant 5). A reader's checkpoint
+is that pair, so it can never move past an event that has not committed yet.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from uuid import UUID, uuid4
+
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from eventstore.errors import ConcurrencyError, DuplicateEventError
+from eventstore.serialization import dumps
+from eventstore.upcasting import upcast
+
+ANY: Literal["any"] = "any"
+NO_STREAM: Literal["no_stream"] = "no_stream"
+ExpectedVersion = int | Literal["any", "no_stream"]
+
+TABLE = "eventstore_event"
+COLUMNS = (
+    "position, event_id, stream_id, stream_type, event_type, schema_version, data, "
+    "metadata, version, recorded_at, correlation_id, causation_id, tx_id"
+)
+# Rows per INSERT statement; keeps statements well under SQLite's variable limit.
+INSERT_CHUNK = 500
+# An ANY append that loses a race for the next version simply tries again.
+ANY_VERSION_ATTEMPTS = 30
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    event_type: str
+    data: Mapping[str, Any]
+    schema_version: int = 1
+    event_id: UUID = field(default_factory=uuid4)
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    correlation_id: UUID | None = None
+    causation_id: UUID | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedEvent:
+    position: int
+    event_id: UUID
+    stream_id: str
+    stream_type: str
+    event_type: str
+    schema_version: int
+    data: dict[str, Any]
+    metadata: dict[str, Any]
+    version: int
+    recorded_at: dt.datetime
+    correlation_id: UUID | None
+    causation_id: UUID | None
+    tx_id: int
+
+    @property
+    def checkpoint(self) -> Checkpoint:
+        return Checkpoint(self.tx_id, self.position)
+
+
+@dataclass(frozen=True, order=True, slots=True)
+class Checkpoint:
+    """A place in the global read order: every event at or before it has been seen."""
+
+    tx_id: int = 0
+    position: int = 0
+
+
+START = Checkpoint()
+
+
+@dataclass(frozen=True, slots=True)
+class AppendResult:
+    stream_id: str
+    version: int
+    positions: tuple[int, ...]
+
+    @property
+    def position(self) -> int:
+        return self.positions[-1]
+
+
+def append(
+    stream_id: str,
+    stream_type: str,
+    events: Iterable[NewEvent],
+    expected_version: ExpectedVersion,
+    *,
+    using: str = DEFAULT_DB_ALIAS,
+) -> AppendResult:
+    """Append ``events`` to a stream, all or nothing.
+
+    ``expected_version`` is the version the writer last saw (``NO_STREAM`` for a new
+    stream, ``ANY`` to skip the check). A mismatch raises ``ConcurrencyError``. An
+    append whose event ids are all stored already is a retry after a lost reply: it
+    returns the original result and writes nothing; a partial overlap raises
+    ``DuplicateEventError``.
+    """
+    batch = list(events)
+    if not batch:
+        raise ValueError("append needs at least one event")
+    attempts = ANY_VERSION_ATTEMPTS if expected_version == ANY else 1
+    for attempt in range(attempts):
+        try:
+            with transaction.atomic(using=using):
+                return _append_once(connections[using], stream_id, stream_type, batch, expected_version)
+        except (ConcurrencyError, IntegrityError) as error:
+            replay = _replayed(connections[using], stream_id, batch)
+            if replay is not None:
+                return replay
+            if isinstance(error, ConcurrencyError):
+                raise
+            if attempt + 1 == attempts:
+                raise ConcurrencyError(
+                    stream_id, expected_version, stream_version(stream_id, using=using)
+                ) from error
+            time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+    raise AssertionError("unreachable")
+
+
+def _append_once(
+    connection: Any,
+    stream_id: str,
+    stream_type: str,
+    batch: list[NewEvent],
+    expected_version: ExpectedVersion,
+) -> AppendResult:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT MAX(version) FROM {TABLE} WHERE stream_id = %s", [stream_id])
+        current = cursor.fetchone()[0] or 0
+        expected = 0 if expected_version == NO_STREAM else expected_version
+        if expected != ANY and expected != current:
+            raise ConcurrencyError(stream_id, expected_version, current)
+        positions: list[int] = []
+        for start in range(0, len(batch), INSERT_CHUNK):
+            chunk = batch[start : start + INSERT_CHUNK]
+            sql, params = _insert_sql(connection, stream_id, stream_type, chunk, current + start)
+            cursor.execute(sql, params)
+            positions.extend(row[0] for row in cursor.fetchall())
+    return AppendResult(stream_id, current + len(batch), tuple(positions))
+
+
+def _insert_sql(
+    connection: Any, stream_id: str, stream_type: str, chunk: Sequence[NewEvent], after: int
+) -> tuple[str, list[Any]]:
+    postgres = connection.vendor == "postgresql"
+    if postgres:
+        row = "(%s,%s,%s,%s,%s,%s::jsonb,%s::jsonb,%s,clock_timestamp(),%s,%s,pg_current_xact_id()::text::bigint)"
+    else:
+        row = "(%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,0)"
+        now = connection.ops.adapt_datetimefield_value(timezone.now())
+    uuid = _uuid_adapter(connection)
+    params: list[Any] = []
+    for offset, new in enumerate(chunk, start=1):
+        params += [
+            uuid(new.event_id),
+            stream_id,
+            stream_type,
+            new.event_type,
+            new.schema_version,
+            dumps(new.data),
+            dumps(new.metadata),
+            after + offset,
+        ]
+        if not postgres:
+            params.append(now)
+        params += [uuid(new.correlation_id), uuid(new.causation_id)]
+    sql = (
+        f"INSERT INTO {TABLE} (event_id, stream_id, stream_type, event_type, schema_version, "
+        "data, metadata, version, recorded_at, correlation_id, causation_id, tx_id) VALUES "
+        + ",".join([row] * len(chunk))
+        + " RETURNING position"
+    )
+    return sql, params
+
+
+def _replayed(connection: Any, stream_id: str, batch: list[NewEvent]) -> AppendResult | None:
+    """The original result if ``batch`` was appended before, else None."""
+    uuid = _uuid_adapter(connection)
+    ids = [uuid(new.event_id) for new in batch]
+    found: list[tuple[Any, ...]] = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(ids), INSERT_CHUNK):
+            part = ids[start : start + INSERT_CHUNK]
+            cursor.execute(
+                f"SELECT stream_id, version, position FROM {TABLE} "
+                f"WHERE event_id IN ({','.join(['%s'] * len(part))}) ORDER BY version",
+                part,
+            )
+            found.extend(cursor.fetchall())
+    if not found:
+        return None
+    if len(found) != len(batch) or any(row[0] != stream_id for row in found):
+        raise DuplicateEventError(
+            f"{len(found)} of {len(batch)} event ids are stored already; "
+            "a retried append must repeat the original append exactly"
+        )
+    return AppendResult(stream_id, found[-1][1], tuple(row[2] for row in found))
+
+
+def stream_version(stream_id: str, *, using: str = DEFAULT_DB_ALIAS) -> int:
+    """The stream's current version; 0 when it has no events."""
+    with connections[using].cursor() as cursor:
+        cursor.execute(f"SELECT MAX(version) FROM {TABLE} WHERE stream_id = %s", [stream_id])
+        return cursor.fetchone()[0] or 0
+
+
+def read_stream(
+    stream_id: str,
+    *,
+    from_version: int = 1,
+    to_version: int | None = None,
+    as_of: dt.datetime | None = None,
+    using: str = DEFAULT_DB_ALIAS,
+) -> list[RecordedEvent]:
+    """Events of one stream in version order, optionally bounded by version or time.
+
+    ``as_of`` keeps the events recorded at or before that instant.
+    """
+    connection = connections[using]
+    where = ["stream_id = %s", "version >= %s"]
+    params: list[Any] = [stream_id, from_version]
+    if to_version is not None:
+        where.append("version <= %s")
+        params.append(to_version)
+    if as_of is not None:
+        if timezone.is_naive(as_of):
+            raise ValueError("as_of must be an aware datetime")
+        where.append("recorded_at <= %s")
+        params.append(connection.ops.adapt_datetimefield_value(as_of))
+    sql = f"SELECT {COLUMNS} FROM {TABLE} WHERE {' AND '.join(where)} ORDER BY version"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return _decode_rows(connection, cursor.fetchall())
+
+
+def read_all(
+    after: Checkpoint = START, limit: int = 1000, *, using: str = DEFAULT_DB_ALIAS
+) -> list[RecordedEvent]:
+    """The next ``limit`` committed events after ``after``, in the safe read order.
+
+    On PostgreSQL only events of transactions older than every running one are
+    returned, so an event that commits later can never land behind the checkpoint.
+    """
+    connection = connections[using]
+    sql = (
+        f"SELECT {COLUMNS} FROM {TABLE} WHERE (tx_id, position) > (%s, %s)"
+        f"{_horizon(connection)} ORDER BY tx_id, position LIMIT %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [after.tx_id, after.position, limit])
+        return _decode_rows(connection, cursor.fetchall())
+
+
+def head(*, using: str = DEFAULT_DB_ALIAS) -> Checkpoint:
+    """The checkpoint of the last event a reader can safely see now."""
+    connection = connections[using]
+    where = _horizon(connection).replace(" AND ", " WHERE ", 1)
+    sql = f"SELECT tx_id, position FROM {TABLE}{where} ORDER BY tx_id DESC, position DESC LIMIT 1"
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        row = cursor.fetchone()
+    return Checkpoint(*row) if row else START
+
+
+def checkpoint_of(position: int, *, using: str = DEFAULT_DB_ALIAS) -> Checkpoint | None:
+    """Where the event at ``position`` sits in the read order (None if there is none)."""
+    with connections[using].cursor() as cursor:
+        cursor.execute(f"SELECT tx_id, position FROM {TABLE} WHERE position = %s", [position])
+        row = cursor.fetchone()
+    return Checkpoint(*row) if row else None
+
+
+def count_after(checkpoint: Checkpoint, *, using: str = DEFAULT_DB_ALIAS) -> int:
+    """How many stored events (committed, safe or not yet) lie after ``checkpoint``."""
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            f"SELECT COUNT(*) FROM {TABLE} WHERE (tx_id, position) > (%s, %s)",
+            [checkpoint.tx_id, checkpoint.position],
+        )
+        return int(cursor.fetchone()[0])
+
+
+# The oldest transaction id still running in another session, from the reader's
+# snapshot; the reader's own transaction counts as finished, since its own events
+# are visible to it. Without other sessions this is pg_snapshot_xmin.
+_PG_HORIZON = """
+    (SELECT LEAST(
+        (SELECT MIN(x::text::bigint) FROM pg_snapshot_xip(s) AS x),
+        CASE WHEN pg_snapshot_xmax(s) = pg_current_xact_id_if_assigned()
+             THEN pg_snapshot_xmax(s)::text::bigint + 1
+             ELSE pg_snapshot_xmax(s)::text::bigint END)
+     FROM (SELECT pg_current_snapshot() AS s) AS snap)"""
+
+
+def _horizon(connection: Any) -> str:
+    if connection.vendor == "postgresql":
+        return f" AND tx_id < {_PG_HORIZON}"
+    return ""
+
+
+def _uuid_adapter(connection: Any) -> Any:
+    if connection.features.has_native_uuid_field:
+        return _same
+    return _hex
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _hex(value: UUID | None) -> str | None:
+    return None if value is None else value.hex
+
+
+def _decode_rows(connection: Any, rows: list[tuple[Any, ...]]) -> list[RecordedEvent]:
+    native = connection.vendor == "postgresql"
+    loads = json.loads
+    result = []
+    for (
+        position,
+        event_id,
+        stream_id,
+        stream_type,
+        event_type,
+        schema_version,
+        data,
+        metadata,
+        version,
+        recorded_at,
+        correlation_id,
+        causation_id,
+        tx_id,
+    ) in rows:
+        schema_version, payload = upcast(event_type, schema_version, loads(data))
+        if not native:
+            event_id = UUID(event_id)
+            correlation_id = correlation_id and UUID(correlation_id)
+            causation_id = causation_id and UUID(causation_id)
+            recorded_at = _sqlite_datetime(recorded_at)
+        result.append(
+            RecordedEvent(
+                position,
+                event_id,
+                stream_id,
+                stream_type,
+                event_type,
+                schema_version,
+                payload,
+                loads(metadata),
+                version,
+                recorded_at,
+                correlation_id,
+                causation_id,
+                tx_id,
+            )
+        )
+    return result
+
+
+def _sqlite_datetime(value: Any) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        parsed = value
+    else:
+        parsed = parse_datetime(value)
+        assert parsed is not None, value
+    return parsed if timezone.is_aware(parsed) else parsed.replace(tzinfo=dt.UTC)

@@ -1,0 +1,143 @@
+"""The facts of Chronicle's order domain, past tense, named for good.
+
+Each event is a frozen dataclass of JSON-safe values registered under a stable type
+name with its schema version. Amounts are ``Decimal`` with two places in the shop
+currency. Personal data sits in clearly named fields (``name``, ``email``,
+``phone``, ``shipping_address``) so it can later be encrypted per customer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from uuid import UUID
+
+from eventstore.events import DomainEvent, event
+
+
+@dataclass(frozen=True)
+class ShippingAddress:
+    line1: str
+    city: str
+    postal_code: str
+    country: str
+    line2: str = ""
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    product_id: UUID
+    product_name: str
+    quantity: int
+    unit_price: Decimal
+
+    @property
+    def line_total(self) -> Decimal:
+        return self.unit_price * self.quantity
+
+
+# Orders
+
+
+@event("OrderCreated")
+@dataclass(frozen=True)
+class OrderCreated(DomainEvent):
+    order_id: UUID
+    order_number: str
+    customer_id: UUID
+    lines: tuple[OrderLine, ...]
+    shipping_address: ShippingAddress
+    total: Decimal
+    currency: str
+
+
+@event("ItemAddedToOrder")
+@dataclass(frozen=True)
+class ItemAddedToOrder(DomainEvent):
+    order_id: UUID
+    product_id: UUID
+    product_name: str
+    quantity: int
+    unit_price: Decimal
+    line_quantity: int
+    total: Decimal
+
+
+@event("ItemRemovedFromOrder")
+@dataclass(frozen=True)
+class ItemRemovedFromOrder(DomainEvent):
+    order_id: UUID
+    product_id: UUID
+    total: Decimal
+
+
+@event("OrderPaid")
+@dataclass(frozen=True)
+class OrderPaid(DomainEvent):
+    order_id: UUID
+    payment_id: str
+    amount: Decimal
+
+
+@event("OrderShipped")
+@dataclass(frozen=True)
+class OrderShipped(DomainEvent):
+    order_id: UUID
+    carrier: str
+    tracking_number: str
+
+
+@event("OrderCancelled")
+@dataclass(frozen=True)
+class OrderCancelled(DomainEvent):
+    order_id: UUID
+    reason: str
+
+
+# Customers
+
+
+@event("CustomerRegistered")
+@dataclass(frozen=True)
+class CustomerRegistered(DomainEvent):
+    customer_id: UUID
+    name: str
+    email: str
+    phone: str
+
+
+@event("CustomerEmailChanged")
+@dataclass(frozen=True)
+class CustomerEmailChanged(DomainEvent):
+    customer_id: UUID
+    email: str
+
+
+# Products and stock
+
+
+@event("ProductAdded")
+@dataclass(frozen=True)
+class ProductAdded(DomainEvent):
+    product_id: UUID
+    sku: str
+    name: str
+    price: Decimal
+    image_url: str = ""
+
+
+@event("ProductPriceChanged")
+@dataclass(frozen=True)
+class ProductPriceChanged(DomainEvent):
+    product_id: UUID
+    price: Decimal
+
+
+@event("StockReceived")
+@dataclass(frozen=True)
+class StockReceived(DomainEvent):
+    """Goods arrived; ``on_hand`` is the stock level after them."""
+
+    product_id: UUID
+    quantity: int
+    on_hand: int

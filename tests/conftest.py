@@ -1,0 +1,42 @@
+"""Test set-up shared by every suite.
+
+The append-only trigger refuses DELETE on the event table, which is how Django's
+test flush empties tables on SQLite. Only here, for the flush, the trigger is
+dropped and put back in the same transaction; the application has no such path.
+(PostgreSQL flushes with TRUNCATE, which the row triggers do not see.)
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.db.backends.sqlite3.base import DatabaseOperations as SQLiteOperations
+
+from eventstore import guards
+
+_sqlite_sql_flush = SQLiteOperations.sql_flush
+
+
+def _sql_flush_around_trigger(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+    statements = _sqlite_sql_flush(
+        self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade
+    )
+    if guards.TABLE not in tables:
+        return statements
+    return ["DROP TRIGGER IF EXISTS eventstore_event_no_delete", *statements, guards.SQLITE_NO_DELETE]
+
+
+SQLiteOperations.sql_flush = _sql_flush_around_trigger
+
+
+def pytest_collection_modifyitems(config, items):
+    on_postgres = connection.vendor == "postgresql"
+    skip_pg = pytest.mark.skip(reason="needs PostgreSQL (run with DATABASE_URL=postgres://...)")
+    for item in items:
+        if "postgres" in item.keywords and not on_postgres:
+            item.add_marker(skip_pg)
+
+
+@pytest.fixture
+def on_postgres() -> bool:
+    return connection.vendor == "postgresql"
