@@ -1,0 +1,101 @@
+"""Map every error raised under /api/ to ``application/problem+json``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import DatabaseError, InterfaceError, OperationalError
+from django.http import Http404, HttpRequest, JsonResponse
+from rest_framework import exceptions
+from rest_framework.response import Response
+
+from problems import Problem
+
+CONTENT_TYPE = "application/problem+json"
+
+_DRF_CODES: list[tuple[type[Exception], int, str, str]] = [
+    (exceptions.NotAuthenticated, 401, "not_authenticated", "Authentication required"),
+    (exceptions.AuthenticationFailed, 401, "not_authenticated", "Authentication required"),
+    (exceptions.PermissionDenied, 403, "permission_denied", "Permission denied"),
+    (DjangoPermissionDenied, 403, "permission_denied", "Permission denied"),
+    (exceptions.NotFound, 404, "not_found", "Not found"),
+    (Http404, 404, "not_found", "Not found"),
+    (exceptions.MethodNotAllowed, 405, "method_not_allowed", "Method not allowed"),
+    (exceptions.NotAcceptable, 406, "not_acceptable", "Not acceptable"),
+    (exceptions.UnsupportedMediaType, 400, "invalid_request", "Unsupported media type"),
+    (exceptions.ParseError, 400, "invalid_request", "Malformed request body"),
+    (exceptions.ValidationError, 400, "invalid_request", "Invalid request"),
+    (exceptions.Throttled, 429, "throttled", "Too many requests"),
+]
+
+
+def problem_body(status: int, code: str, title: str, detail: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "type": f"/problems/{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        **extra,
+    }
+
+
+def problem_response(status: int, code: str, title: str, detail: str, **extra: Any) -> Response:
+    body = problem_body(status, code, title, detail, **extra)
+    return Response(body, status=status, content_type=CONTENT_TYPE)
+
+
+def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, Problem):
+        return problem_response(exc.status, exc.code, exc.title, exc.detail, **exc.extra)
+    if isinstance(exc, OperationalError | InterfaceError) or type(exc) is DatabaseError:
+        return problem_response(
+            503, "database_unavailable", "Database unavailable", "The database cannot be reached; retry later."
+        )
+    for cls, status, code, title in _DRF_CODES:
+        if isinstance(exc, cls):
+            return _drf_problem(exc, status, code, title)
+    return None
+
+
+def _drf_problem(exc: Exception, status: int, code: str, title: str) -> Response:
+    extra: dict[str, Any] = {}
+    if isinstance(exc, exceptions.ValidationError):
+        extra["errors"] = list(flatten_errors(exc.detail))
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in extra["errors"][:5]) or title
+    else:
+        detail = str(getattr(exc, "detail", "") or exc or title)
+    response = problem_response(status, code, title, detail, **extra)
+    if isinstance(exc, exceptions.APIException):
+        auth_header = getattr(exc, "auth_header", None)
+        if auth_header:
+            response["WWW-Authenticate"] = auth_header
+        wait = getattr(exc, "wait", None)
+        if wait:
+            response["Retry-After"] = str(int(wait))
+    return response
+
+
+def flatten_errors(detail: Any, prefix: str = ""):
+    """DRF's nested error detail as ``{field, message}`` with dotted paths."""
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            name = prefix if key == "non_field_errors" else f"{prefix}.{key}" if prefix else str(key)
+            yield from flatten_errors(value, name)
+    elif isinstance(detail, list):
+        if all(not isinstance(item, dict | list) for item in detail):
+            for item in detail:
+                yield {"field": prefix, "message": str(item)}
+        else:
+            for index, item in enumerate(detail):
+                if item:
+                    yield from flatten_errors(item, f"{prefix}.{index}" if prefix else str(index))
+    else:
+        yield {"field": prefix, "message": str(detail)}
+
+
+def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+    """Unknown paths under /api/ (and non-UUID ids) answer like every other error."""
+    body = problem_body(404, "not_found", "Not found", f"No API resource at {request.path}.")
+    return JsonResponse(body, status=404, content_type=CONTENT_TYPE)
