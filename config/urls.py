@@ -1,6 +1,27 @@
+"""Routes. Where a command and a query share a path, one class serves both: the
+query view's GET and the command view's POST (DESIGN.md)."""
+
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from orders.api import views as commands
+from orders.api.auth import AuthTokenApi
+from problems.handler import api_not_found
+
+
+def shared(name: str, *views: type) -> type:
+    return type(name, views, {})
+
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/auth/token/", AuthTokenApi.as_view(), name="auth-token"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("api/customers/", commands.CustomerRegisterApi.as_view(), name="customers"),
+    path("api/products/", commands.ProductAddApi.as_view(), name="products"),
+    path("api/orders/", commands.OrderCreateApi.as_view(), name="orders"),
+    path("", include("orders.api.urls")),
+    re_path(r"^api/", api_not_found, name="api-not-found"),
 ]

@@ -17,3 +17,12 @@ def customer_id_for(user) -> UUID | None:
 
 def may_act_for(user, customer_id: UUID) -> bool:
     return bool(user.is_staff) or customer_id_for(user) == customer_id
+
+
+def order_owner(order_id: UUID) -> UUID | None:
+    """The customer an order belongs to; None when there is no such order."""
+    from eventstore import store
+    from orders.order import Order
+
+    created = store.read_stream(Order.stream_id_for(order_id), to_version=1)
+    return UUID(created[0].data["customer_id"]) if created else None

@@ -8,3 +8,6 @@ class OrdersConfig(AppConfig):
     def ready(self) -> None:
         # Registers the event classes and upcasters under their stable names.
         from orders import events  # noqa: F401
+        from orders.api import errors
+
+        errors.register()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -46,7 +47,19 @@ def problem_response(status: int, code: str, title: str, detail: str, **extra: A
     return Response(body, status=status, content_type=CONTENT_TYPE)
 
 
+_translations: list[tuple[type[Exception], Callable[[Any], Problem]]] = []
+
+
+def translate(exception_class: type[Exception], to_problem: Callable[[Any], Problem]) -> None:
+    """Teach the handler one application error (apps register theirs in ``ready``)."""
+    _translations.append((exception_class, to_problem))
+
+
 def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    for exception_class, to_problem in _translations:
+        if isinstance(exc, exception_class):
+            exc = to_problem(exc)
+            break
     if isinstance(exc, Problem):
         return problem_response(exc.status, exc.code, exc.title, exc.detail, **exc.extra)
     if isinstance(exc, OperationalError | InterfaceError) or type(exc) is DatabaseError:

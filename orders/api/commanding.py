@@ -1,0 +1,152 @@
+"""What every command endpoint shares: the command context from the request
+(user, correlation id, If-Match), idempotent replay, and the success response."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID, uuid4
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from orders import handlers, idempotency
+from orders.api.serializers import CommandResultSerializer, ProblemSerializer
+from orders.commands import Command
+from problems import NotFound, Problem
+
+_ETAG = re.compile(r'^\s*(?:W/)?"(\d{1,9})"\s*$')
+
+
+class PermissionDenied(Problem):
+    status = 403
+    code = "permission_denied"
+    title = "Permission denied"
+
+
+def parse_if_match(value: str | None) -> int | None:
+    if value is None:
+        return None
+    match = _ETAG.match(value)
+    if not match:
+        raise Problem('If-Match must be a quoted version such as "3"', errors=[{"field": "If-Match", "message": "malformed"}])
+    return int(match.group(1))
+
+
+def correlation_id(request: Request) -> UUID:
+    header = request.headers.get("X-Correlation-ID")
+    if not header:
+        return uuid4()
+    try:
+        return UUID(header)
+    except ValueError:
+        raise Problem(
+            "X-Correlation-ID must be a UUID", errors=[{"field": "X-Correlation-ID", "message": "not a UUID"}]
+        ) from None
+
+
+class CommandApi(APIView):
+    """Base of the command endpoints: defines ``post`` only, so a query view can share a path."""
+
+    success_status = 200
+    # Creates ignore If-Match: there is no version to compare yet.
+    uses_if_match = True
+
+    def context(self, request: Request) -> dict[str, Any]:
+        """Keyword arguments every command takes from the request."""
+        return {
+            "user_id": request.user.pk,
+            "correlation_id": request.correlation_id,  # type: ignore[attr-defined]
+            "expected_version": parse_if_match(request.headers.get("If-Match")) if self.uses_if_match else None,
+        }
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        request.correlation_id = correlation_id(request)  # type: ignore[attr-defined]
+
+    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        correlation = getattr(request, "correlation_id", None)
+        if correlation is not None:
+            response["X-Correlation-ID"] = str(correlation)
+        return response
+
+    def require(self, allowed: bool) -> None:
+        if not allowed:
+            raise PermissionDenied("you may not do this")
+
+    def require_found(self, found: bool, what: str) -> None:
+        if not found:
+            raise NotFound(f"no {what} here")
+
+    def validated(self, serializer_class: type, request: Request) -> dict[str, Any]:
+        serializer = serializer_class(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return dict(serializer.validated_data)
+
+    def run(
+        self,
+        request: Request,
+        build: Callable[[], Command],
+        also: Callable[[handlers.CommandResult], None] | None = None,
+    ) -> Response:
+        """Build the command (validating the body) and execute it once per Idempotency-Key.
+
+        ``also`` runs inside the command's transaction, after the events are saved.
+        """
+        key = request.headers.get("Idempotency-Key")
+        if key is not None:
+            if not 1 <= len(key) <= 255:
+                raise Problem(
+                    "Idempotency-Key must be 1 to 255 characters",
+                    errors=[{"field": "Idempotency-Key", "message": "1 to 255 characters"}],
+                )
+            print_ = idempotency.fingerprint(request.user.pk, request.method or "", request.path, request.data)
+            stored = idempotency.claim(key, print_)
+            if stored is not None:
+                return Response(stored.body, status=stored.status, headers={"ETag": stored.etag})
+
+        def after_save(result: handlers.CommandResult) -> None:
+            if also is not None:
+                also(result)
+            if key is not None:
+                idempotency.complete(key, self._stored(result))
+
+        try:
+            result = handlers.execute(build(), after_save=after_save)
+        except BaseException:
+            if key is not None:
+                idempotency.release(key)
+            raise
+        return self._respond(result)
+
+    def _stored(self, result: handlers.CommandResult) -> idempotency.StoredResponse:
+        body = {"id": str(result.id), "version": result.version, "position": result.position}
+        return idempotency.StoredResponse(self.success_status, body, f'"{result.version}"')
+
+    def _respond(self, result: handlers.CommandResult) -> Response:
+        stored = self._stored(result)
+        return Response(stored.body, status=stored.status, headers={"ETag": stored.etag})
+
+
+# OpenAPI pieces shared by the command endpoints.
+
+HEADERS = [
+    OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER,
+                     description="1..255 chars; the same key and request replays the first response."),
+    OpenApiParameter("X-Correlation-ID", OpenApiTypes.UUID, OpenApiParameter.HEADER,
+                     description="Ties every event of this request together; echoed in the response."),
+]
+IF_MATCH = OpenApiParameter("If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER,
+                            description='The version you last saw, e.g. "3"; stale → 412.')
+_PROBLEM = OpenApiResponse(ProblemSerializer, description="application/problem+json")
+ERRORS = {code: _PROBLEM for code in (400, 401, 403, 404, 409, 412, 422)}
+
+
+def responses(success: int) -> dict[int, Any]:
+    return {success: OpenApiResponse(CommandResultSerializer, description="Accepted; ETag carries the version."),
+            **ERRORS}

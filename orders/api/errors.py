@@ -1,0 +1,45 @@
+"""How the write side's refusals read over HTTP."""
+
+from __future__ import annotations
+
+from eventstore.errors import ConcurrencyError, StreamNotFound
+from orders.errors import DomainError
+from problems import Problem
+from problems.handler import translate
+
+STATUS_BY_CODE = {"not_found": 404, "invalid_request": 400, "version_mismatch": 412}
+TITLES = {
+    "order_not_pending": "Order is not pending",
+    "invalid_transition": "Invalid transition",
+    "too_many_items": "Too many items",
+    "last_item": "Last item",
+    "insufficient_stock": "Insufficient stock",
+    "duplicate_sku": "Duplicate SKU",
+    "version_mismatch": "Version mismatch",
+    "not_found": "Not found",
+    "invalid_request": "Invalid request",
+}
+
+
+def domain_problem(error: DomainError) -> Problem:
+    return Problem(
+        error.detail,
+        status=STATUS_BY_CODE.get(error.code, 409),
+        code=error.code,
+        title=TITLES.get(error.code, "Conflict"),
+        **error.extra,
+    )
+
+
+def register() -> None:
+    translate(DomainError, domain_problem)
+    translate(StreamNotFound, lambda error: Problem("no such resource", status=404, code="not_found", title="Not found"))
+    translate(
+        ConcurrencyError,
+        lambda error: Problem(
+            "the resource kept changing while this command ran; retry",
+            status=409,
+            code="concurrency_conflict",
+            title="Concurrency conflict",
+        ),
+    )

@@ -1,0 +1,110 @@
+"""Input shapes of the command endpoints, and the one output shape they share."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+
+from orders.api.fields import MoneyField, StrictCharField, StrictEmailField, StrictIntegerField
+
+MAX_QUANTITY = 1000
+
+
+class CommandResultSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    version = serializers.IntegerField(help_text="The aggregate's stream version; the ETag.")
+    position = serializers.IntegerField(
+        help_text="Global position of the last event; pass it as min_position to read your write."
+    )
+
+
+class RegisterCustomerInput(serializers.Serializer):
+    name = StrictCharField(max_length=200)
+    email = StrictEmailField(max_length=254)
+    phone = StrictCharField(max_length=32)
+    username = StrictCharField(max_length=150, required=False)
+    password = StrictCharField(max_length=128, required=False, write_only=True, trim_whitespace=False)
+
+    def validate_username(self, value: str) -> str:
+        if get_user_model().objects.filter(username__iexact=value).exists():
+            raise serializers.ValidationError("this username is taken")
+        return value
+
+    def validate(self, attrs: dict) -> dict:
+        if ("username" in attrs) != ("password" in attrs):
+            raise serializers.ValidationError({"password": "username and password come together"})
+        if "password" in attrs:
+            try:
+                validate_password(attrs["password"])
+            except DjangoValidationError as error:
+                raise serializers.ValidationError({"password": list(error.messages)}) from None
+        return attrs
+
+
+class ChangeEmailInput(serializers.Serializer):
+    email = StrictEmailField(max_length=254)
+
+
+class AddProductInput(serializers.Serializer):
+    sku = StrictCharField(max_length=64)
+    name = StrictCharField(max_length=200)
+    price = MoneyField()
+    image_url = serializers.URLField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class ChangePriceInput(serializers.Serializer):
+    price = MoneyField()
+
+
+class ReceiveStockInput(serializers.Serializer):
+    quantity = StrictIntegerField(min_value=1, max_value=1_000_000)
+
+
+class ItemInput(serializers.Serializer):
+    product_id = serializers.UUIDField()
+    quantity = StrictIntegerField(min_value=1, max_value=MAX_QUANTITY)
+
+
+class ShippingAddressInput(serializers.Serializer):
+    line1 = StrictCharField(max_length=200)
+    line2 = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
+    city = StrictCharField(max_length=100)
+    postal_code = StrictCharField(max_length=20)
+    country = StrictCharField(max_length=100)
+
+
+class CreateOrderInput(serializers.Serializer):
+    customer_id = serializers.UUIDField(required=False, help_text="A customer login may omit it.")
+    items = ItemInput(many=True, allow_empty=False)
+    shipping_address = ShippingAddressInput()
+
+
+class AddItemInput(ItemInput):
+    pass
+
+
+class PayOrderInput(serializers.Serializer):
+    payment_id = StrictCharField(max_length=100)
+
+
+class ShipOrderInput(serializers.Serializer):
+    carrier = StrictCharField(max_length=100)
+    tracking_number = StrictCharField(max_length=100)
+
+
+class CancelOrderInput(serializers.Serializer):
+    reason = StrictCharField(max_length=500)
+
+
+class ProblemSerializer(serializers.Serializer):
+    """RFC 9457 problem details (application/problem+json)."""
+
+    type = serializers.CharField()
+    title = serializers.CharField()
+    status = serializers.IntegerField()
+    detail = serializers.CharField()
+    code = serializers.CharField()
+    errors = serializers.ListField(child=serializers.DictField(), required=False)
+    current_version = serializers.IntegerField(required=False)

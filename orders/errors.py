@@ -1,0 +1,73 @@
+"""Why the order domain refuses a command. Plain Python; the API maps codes to HTTP."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A business rule refused the command; ``code`` is stable for clients."""
+
+    code = "domain_error"
+
+    def __init__(self, detail: str, **extra: object) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+
+class OrderNotPending(DomainError):
+    code = "order_not_pending"
+
+
+class InvalidTransition(DomainError):
+    code = "invalid_transition"
+
+
+class TooManyItems(DomainError):
+    code = "too_many_items"
+
+
+class LastItem(DomainError):
+    code = "last_item"
+
+
+class InsufficientStock(DomainError):
+    code = "insufficient_stock"
+
+
+class DuplicateSku(DomainError):
+    code = "duplicate_sku"
+
+
+class ItemNotOnOrder(DomainError):
+    """Removing a product the order does not have: the path names nothing (404)."""
+
+    code = "not_found"
+
+
+class InvalidCommand(DomainError):
+    """A value the rules cannot accept (e.g. a non-positive price)."""
+
+    code = "invalid_request"
+
+
+class UnknownReference(DomainError):
+    """The command names a customer or product that does not exist (400)."""
+
+    code = "invalid_request"
+
+    def __init__(self, field: str, detail: str) -> None:
+        super().__init__(detail, errors=[{"field": field, "message": detail}])
+        self.field = field
+
+
+class VersionMismatch(DomainError):
+    """If-Match named a version the aggregate is no longer (or not yet) at."""
+
+    code = "version_mismatch"
+
+    def __init__(self, current_version: int, expected_version: int) -> None:
+        super().__init__(
+            f"the resource is at version {current_version}, not {expected_version}",
+            current_version=current_version,
+        )
+        self.current_version = current_version

@@ -1,0 +1,86 @@
+"""Idempotency-Key handling: the same request twice answers once.
+
+The fingerprint is user + method + path + canonical JSON body. A key is claimed in
+its own short transaction before the command runs, completed inside the command's
+transaction (with the events), and released when the command is refused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from orders.models import IdempotencyRecord
+from problems import Problem
+
+# A PROCESSING claim older than this belongs to a request that died.
+ABANDONED_AFTER = dt.timedelta(seconds=60)
+
+
+class KeyInUse(Problem):
+    status = 409
+    code = "idempotency_key_in_use"
+    title = "Idempotency key in use"
+
+
+class KeyReused(Problem):
+    status = 422
+    code = "idempotency_key_reused"
+    title = "Idempotency key reused"
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    status: int
+    body: Any
+    etag: str
+
+
+def fingerprint(user_id: Any, method: str, path: str, body: Any) -> str:
+    canonical = json.dumps(
+        [str(user_id), method.upper(), path.rstrip("/"), body], sort_keys=True, separators=(",", ":")
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def claim(key: str, print_: str) -> StoredResponse | None:
+    """Claim ``key`` for this request, or return the response stored for it."""
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            IdempotencyRecord.objects.create(key=key, fingerprint=print_, created_at=now)
+            return None
+    except IntegrityError:
+        pass
+    record = IdempotencyRecord.objects.get(key=key)
+    if record.fingerprint != print_:
+        raise KeyReused("this Idempotency-Key was used with a different request")
+    if record.state == IdempotencyRecord.DONE:
+        return StoredResponse(record.response_status or 200, record.response_body, record.etag)
+    taken_over = IdempotencyRecord.objects.filter(
+        pk=record.pk, state=IdempotencyRecord.PROCESSING, created_at__lt=now - ABANDONED_AFTER
+    ).update(created_at=now)
+    if not taken_over:
+        raise KeyInUse("a request with this Idempotency-Key is still being processed")
+    return None
+
+
+def complete(key: str, response: StoredResponse) -> None:
+    """Store the response; call inside the command's transaction."""
+    IdempotencyRecord.objects.filter(key=key).update(
+        state=IdempotencyRecord.DONE,
+        response_status=response.status,
+        response_body=response.body,
+        etag=response.etag,
+        completed_at=timezone.now(),
+    )
+
+
+def release(key: str) -> None:
+    IdempotencyRecord.objects.filter(key=key, state=IdempotencyRecord.PROCESSING).delete()

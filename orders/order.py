@@ -1,0 +1,188 @@
+"""The Order aggregate: lines, total and the PENDING → PAID → SHIPPED life, or CANCELLED."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from functools import singledispatchmethod
+from typing import ClassVar
+from uuid import UUID
+
+from eventstore.aggregate import Aggregate
+from orders.errors import InvalidTransition, ItemNotOnOrder, LastItem, OrderNotPending, TooManyItems
+from orders.events import (
+    ItemAddedToOrder,
+    ItemRemovedFromOrder,
+    OrderCancelled,
+    OrderCreated,
+    OrderLine,
+    OrderPaid,
+    OrderShipped,
+    ShippingAddress,
+)
+
+MAX_LINES = 10
+CENTS = Decimal("0.01")
+
+PENDING, PAID, SHIPPED, CANCELLED = "PENDING", "PAID", "SHIPPED", "CANCELLED"
+
+
+def total_of(lines: tuple[OrderLine, ...]) -> Decimal:
+    return sum((line.line_total for line in lines), Decimal("0")).quantize(CENTS)
+
+
+def merge_lines(lines: list[OrderLine]) -> tuple[OrderLine, ...]:
+    """One line per product: repeated products add up their quantities."""
+    merged: dict[UUID, OrderLine] = {}
+    for line in lines:
+        if line.product_id in merged:
+            first = merged[line.product_id]
+            merged[line.product_id] = replace(first, quantity=first.quantity + line.quantity)
+        else:
+            merged[line.product_id] = line
+    return tuple(merged.values())
+
+
+@dataclass
+class Order(Aggregate):
+    stream_type: ClassVar[str] = "order"
+
+    order_number: str = ""
+    customer_id: UUID | None = None
+    status: str = ""
+    lines: tuple[OrderLine, ...] = ()
+    shipping_address: ShippingAddress | None = None
+    total: Decimal = Decimal("0.00")
+    currency: str = ""
+    payment_id: str = ""
+    carrier: str = ""
+    tracking_number: str = ""
+    cancel_reason: str = ""
+
+    # Commands: check, then record.
+
+    @classmethod
+    def create(
+        cls,
+        order_id: UUID,
+        *,
+        order_number: str,
+        customer_id: UUID,
+        lines: list[OrderLine],
+        shipping_address: ShippingAddress,
+        currency: str,
+    ) -> Order:
+        merged = merge_lines(lines)
+        if len(merged) > MAX_LINES:
+            raise TooManyItems(f"an order holds at most {MAX_LINES} lines, not {len(merged)}")
+        order = cls(id=order_id)
+        order._record(
+            OrderCreated(
+                order_id=order_id,
+                order_number=order_number,
+                customer_id=customer_id,
+                lines=merged,
+                shipping_address=shipping_address,
+                total=total_of(merged),
+                currency=currency,
+            )
+        )
+        return order
+
+    def add_item(self, product_id: UUID, product_name: str, quantity: int, unit_price: Decimal) -> None:
+        self._require_pending("add items to")
+        existing = self.line_for(product_id)
+        if existing is None and len(self.lines) >= MAX_LINES:
+            raise TooManyItems(f"an order holds at most {MAX_LINES} lines")
+        price = existing.unit_price if existing else unit_price
+        line_quantity = quantity + (existing.quantity if existing else 0)
+        lines = self._lines_with(OrderLine(product_id, product_name, line_quantity, price))
+        self._record(
+            ItemAddedToOrder(
+                order_id=self.id,
+                product_id=product_id,
+                product_name=product_name,
+                quantity=quantity,
+                unit_price=price,
+                line_quantity=line_quantity,
+                total=total_of(lines),
+            )
+        )
+
+    def remove_item(self, product_id: UUID) -> None:
+        if self.line_for(product_id) is None:
+            raise ItemNotOnOrder(f"product {product_id} is not on order {self.order_number}")
+        self._require_pending("remove items from")
+        if len(self.lines) == 1:
+            raise LastItem("the last line cannot be removed; cancel the order instead")
+        rest = tuple(line for line in self.lines if line.product_id != product_id)
+        self._record(ItemRemovedFromOrder(order_id=self.id, product_id=product_id, total=total_of(rest)))
+
+    def pay(self, payment_id: str) -> None:
+        self._require_pending("pay")
+        self._record(OrderPaid(order_id=self.id, payment_id=payment_id, amount=self.total))
+
+    def ship(self, carrier: str, tracking_number: str) -> None:
+        if self.status != PAID:
+            raise InvalidTransition(f"only a PAID order can be shipped; this one is {self.status}")
+        self._record(OrderShipped(order_id=self.id, carrier=carrier, tracking_number=tracking_number))
+
+    def cancel(self, reason: str) -> None:
+        if self.status not in (PENDING, PAID):
+            raise InvalidTransition(f"a {self.status} order cannot be cancelled")
+        self._record(OrderCancelled(order_id=self.id, reason=reason))
+
+    def line_for(self, product_id: UUID) -> OrderLine | None:
+        return next((line for line in self.lines if line.product_id == product_id), None)
+
+    def _require_pending(self, action: str) -> None:
+        if self.status != PENDING:
+            raise OrderNotPending(f"cannot {action} a {self.status} order")
+
+    def _lines_with(self, new: OrderLine) -> tuple[OrderLine, ...]:
+        if self.line_for(new.product_id) is None:
+            return (*self.lines, new)
+        return tuple(new if line.product_id == new.product_id else line for line in self.lines)
+
+    # State: assign only.
+
+    @singledispatchmethod
+    def apply(self, event: object) -> None:
+        raise NotImplementedError(type(event).__name__)
+
+    @apply.register
+    def _created(self, event: OrderCreated) -> None:
+        self.order_number = event.order_number
+        self.customer_id = event.customer_id
+        self.status = PENDING
+        self.lines = event.lines
+        self.shipping_address = event.shipping_address
+        self.total = event.total
+        self.currency = event.currency
+
+    @apply.register
+    def _item_added(self, event: ItemAddedToOrder) -> None:
+        line = OrderLine(event.product_id, event.product_name, event.line_quantity, event.unit_price)
+        self.lines = self._lines_with(line)
+        self.total = event.total
+
+    @apply.register
+    def _item_removed(self, event: ItemRemovedFromOrder) -> None:
+        self.lines = tuple(line for line in self.lines if line.product_id != event.product_id)
+        self.total = event.total
+
+    @apply.register
+    def _paid(self, event: OrderPaid) -> None:
+        self.status = PAID
+        self.payment_id = event.payment_id
+
+    @apply.register
+    def _shipped(self, event: OrderShipped) -> None:
+        self.status = SHIPPED
+        self.carrier = event.carrier
+        self.tracking_number = event.tracking_number
+
+    @apply.register
+    def _cancelled(self, event: OrderCancelled) -> None:
+        self.status = CANCELLED
+        self.cancel_reason = event.reason
