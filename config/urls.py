@@ -25,3 +25,5 @@ urlpatterns = [
     path("", include("orders.api.urls")),
     re_path(r"^api/", api_not_found, name="api-not-found"),
 ]
+
+handler500 = "problems.handler.server_error"

@@ -7,7 +7,8 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import DatabaseError, InterfaceError, OperationalError
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions
 from rest_framework.response import Response
 
@@ -112,3 +113,11 @@ def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonRespon
     """Unknown paths under /api/ (and non-UUID ids) answer like every other error."""
     body = problem_body(404, "not_found", "Not found", f"No API resource at {request.path}.")
     return JsonResponse(body, status=404, content_type=CONTENT_TYPE)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """Django's 500 handler: a problem document under /api/, the usual page elsewhere."""
+    if request.path.startswith("/api/"):
+        body = problem_body(500, "server_error", "Server error", "Something went wrong on our side.")
+        return JsonResponse(body, status=500, content_type=CONTENT_TYPE)
+    return defaults.server_error(request)

@@ -13,6 +13,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from orders.api.fields import StrictCharField
+from orders.api.commanding import PROBLEM_JSON
 from orders.api.serializers import ProblemSerializer
 from problems import Problem
 
@@ -34,7 +35,11 @@ class AuthTokenApi(APIView):
 
     @extend_schema(
         request=TokenInput,
-        responses={200: TokenOutput, 400: OpenApiResponse(ProblemSerializer), 429: OpenApiResponse(ProblemSerializer)},
+        responses={
+            200: TokenOutput,
+            (400, PROBLEM_JSON): OpenApiResponse(ProblemSerializer),
+            (429, PROBLEM_JSON): OpenApiResponse(ProblemSerializer),
+        },
         tags=["auth"],
         auth=[],
     )

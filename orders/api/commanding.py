@@ -143,10 +143,11 @@ HEADERS = [
 ]
 IF_MATCH = OpenApiParameter("If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER,
                             description='The version you last saw, e.g. "3"; stale → 412.')
-_PROBLEM = OpenApiResponse(ProblemSerializer, description="application/problem+json")
-ERRORS = {code: _PROBLEM for code in (400, 401, 403, 404, 409, 412, 422)}
+PROBLEM_JSON = "application/problem+json"
+_PROBLEM = OpenApiResponse(ProblemSerializer, description="RFC 9457 problem details with a stable code.")
+ERRORS = {(code, PROBLEM_JSON): _PROBLEM for code in (400, 401, 403, 404, 409, 412, 422)}
 
 
-def responses(success: int) -> dict[int, Any]:
-    return {success: OpenApiResponse(CommandResultSerializer, description="Accepted; ETag carries the version."),
-            **ERRORS}
+def responses(success: int) -> dict[Any, Any]:
+    described = OpenApiResponse(CommandResultSerializer, description="Done; the ETag header carries the version.")
+    return {success: described, **ERRORS}

@@ -1,0 +1,42 @@
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+COMMANDS = [
+    "/api/customers/",
+    "/api/customers/{customer_id}/change-email",
+    "/api/products/",
+    "/api/products/{product_id}/change-price",
+    "/api/products/{product_id}/receive-stock",
+    "/api/orders/",
+    "/api/orders/{order_id}/items",
+    "/api/orders/{order_id}/items/{product_id}/remove",
+    "/api/orders/{order_id}/pay",
+    "/api/orders/{order_id}/ship",
+    "/api/orders/{order_id}/cancel",
+]
+
+
+@pytest.fixture
+def schema(staff):
+    response = staff.client.get("/api/schema/", {"format": "json"})
+    assert response.status_code == 200
+    return response.json()
+
+
+@pytest.mark.parametrize("path", COMMANDS)
+def test_every_command_is_documented_with_its_errors_and_headers(schema, path):
+    operation = schema["paths"][path]["post"]
+    assert {"400", "401", "403", "404", "409", "412", "422"} <= set(operation["responses"])
+    assert "application/problem+json" in operation["responses"]["409"]["content"]
+    headers = {p["name"] for p in operation["parameters"] if p["in"] == "header"}
+    assert {"Idempotency-Key", "X-Correlation-ID"} <= headers
+    success = next(code for code in operation["responses"] if code.startswith("2"))
+    assert "ETag" in operation["responses"][success]["headers"]
+
+
+def test_swagger_ui_is_served_from_this_server(staff):
+    page = staff.client.get("/api/docs/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "swagger-ui" in html and "cdn" not in html.lower()
