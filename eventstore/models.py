@@ -28,7 +28,9 @@ class Event(models.Model):
     class Meta:
         ordering = ["position"]
         constraints = [
-            models.UniqueConstraint(fields=["stream_id", "version"], name="event_stream_version_uniq"),
+            models.UniqueConstraint(
+                fields=["stream_id", "version"], name="event_stream_version_uniq"
+            ),
         ]
         indexes = [
             models.Index(fields=["tx_id", "position"], name="event_read_order_idx"),
@@ -54,7 +56,9 @@ class Snapshot(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["stream_id", "version"], name="snapshot_stream_version_uniq"),
+            models.UniqueConstraint(
+                fields=["stream_id", "version"], name="snapshot_stream_version_uniq"
+            ),
         ]
 
     def __str__(self) -> str:

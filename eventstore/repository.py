@@ -28,7 +28,11 @@ class Repository(Generic[A]):
     """
 
     def __init__(
-        self, aggregate_class: type[A], *, snapshot_every: int | None = None, using: str = DEFAULT_DB_ALIAS
+        self,
+        aggregate_class: type[A],
+        *,
+        snapshot_every: int | None = None,
+        using: str = DEFAULT_DB_ALIAS,
     ) -> None:
         self.aggregate_class = aggregate_class
         self.snapshot_every = (
@@ -41,7 +45,9 @@ class Repository(Generic[A]):
     ) -> A:
         stream_id = self.aggregate_class.stream_id_for(aggregate_id)
         if as_of is not None:
-            events = store.read_stream(stream_id, as_of=as_of, to_version=at_version, using=self.using)
+            events = store.read_stream(
+                stream_id, as_of=as_of, to_version=at_version, using=self.using
+            )
             if not events:
                 raise StreamNotFound(stream_id)
             at_version = events[-1].version
@@ -85,7 +91,9 @@ class Repository(Generic[A]):
                 event_type=event.event_type,
                 schema_version=event.schema_version,
                 data=event.to_data(),
-                event_id=uuid5(command_id, f"{aggregate.stream_id}:{index}") if command_id else uuid4(),
+                event_id=uuid5(command_id, f"{aggregate.stream_id}:{index}")
+                if command_id
+                else uuid4(),
                 metadata=meta,
                 correlation_id=correlation_id,
                 causation_id=causation_id,
@@ -131,4 +139,3 @@ class Repository(Generic[A]):
         if snapshot is None:
             return self.aggregate_class(id=aggregate_id)
         return self.aggregate_class.from_snapshot(aggregate_id, snapshot.version, snapshot.state)
-

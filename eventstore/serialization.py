@@ -60,7 +60,7 @@ def loads(text: str | bytes) -> Any:
 
 def from_primitive(cls: type[T], data: Any) -> T:
     """Rebuild an instance of ``cls`` (usually a dataclass) from ``to_primitive`` output."""
-    return _converter(cls)(data)  # type: ignore[no-any-return]
+    return _converter(cls)(data)  # type: ignore[no-any-return,arg-type]
 
 
 def _identity(value: Any) -> Any:

@@ -120,7 +120,9 @@ def append(
     for attempt in range(attempts):
         try:
             with transaction.atomic(using=using):
-                return _append_once(connections[using], stream_id, stream_type, batch, expected_version)
+                return _append_once(
+                    connections[using], stream_id, stream_type, batch, expected_version
+                )
         except (ConcurrencyError, IntegrityError) as error:
             replay = _replayed(connections[using], stream_id, batch)
             if replay is not None:
@@ -162,7 +164,10 @@ def _insert_sql(
 ) -> tuple[str, list[Any]]:
     postgres = connection.vendor == "postgresql"
     if postgres:
-        row = "(%s,%s,%s,%s,%s,%s::jsonb,%s::jsonb,%s,clock_timestamp(),%s,%s,pg_current_xact_id()::text::bigint)"
+        row = (
+            "(%s,%s,%s,%s,%s,%s::jsonb,%s::jsonb,%s,clock_timestamp(),%s,%s,"
+            "pg_current_xact_id()::text::bigint)"
+        )
     else:
         row = "(%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,0)"
         now = connection.ops.adapt_datetimefield_value(timezone.now())
@@ -376,9 +381,7 @@ def _decode_rows(connection: Any, rows: list[tuple[Any, ...]]) -> list[RecordedE
 
 
 def _sqlite_datetime(value: Any) -> dt.datetime:
-    if isinstance(value, dt.datetime):
-        parsed = value
-    else:
-        parsed = parse_datetime(value)
-        assert parsed is not None, value
+    parsed = value if isinstance(value, dt.datetime) else parse_datetime(value)
+    if parsed is None:
+        raise ValueError(f"stored timestamp {value!r} is not a datetime")
     return parsed if timezone.is_aware(parsed) else parsed.replace(tzinfo=dt.UTC)

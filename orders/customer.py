@@ -22,7 +22,9 @@ class Customer(Aggregate):
     @classmethod
     def register(cls, customer_id: UUID, *, name: str, email: str, phone: str) -> Customer:
         customer = cls(id=customer_id)
-        customer._record(CustomerRegistered(customer_id=customer_id, name=name, email=email, phone=phone))
+        customer._record(
+            CustomerRegistered(customer_id=customer_id, name=name, email=email, phone=phone)
+        )
         return customer
 
     def change_email(self, email: str) -> None:

@@ -60,9 +60,13 @@ def execute(command: c.Command, after_save: AfterSave | None = None) -> CommandR
 # Registration, catalog and stock
 
 
-def handle_register_customer(cmd: c.RegisterCustomer, after_save: AfterSave | None = None) -> CommandResult:
+def handle_register_customer(
+    cmd: c.RegisterCustomer, after_save: AfterSave | None = None
+) -> CommandResult:
     def work() -> CommandResult:
-        customer = Customer.register(cmd.customer_id, name=cmd.name, email=cmd.email, phone=cmd.phone)
+        customer = Customer.register(
+            cmd.customer_id, name=cmd.name, email=cmd.email, phone=cmd.phone
+        )
         return _save(customers, customer, cmd)
 
     return _run(cmd, work, after_save)
@@ -81,7 +85,9 @@ def handle_change_customer_email(
 
 def handle_add_product(cmd: c.AddProduct, after_save: AfterSave | None = None) -> CommandResult:
     def work() -> CommandResult:
-        product = Product.add(cmd.product_id, sku=cmd.sku, name=cmd.name, price=cmd.price, image_url=cmd.image_url)
+        product = Product.add(
+            cmd.product_id, sku=cmd.sku, name=cmd.name, price=cmd.price, image_url=cmd.image_url
+        )
         result = _save(products, product, cmd)
         try:
             with transaction.atomic():
@@ -93,7 +99,9 @@ def handle_add_product(cmd: c.AddProduct, after_save: AfterSave | None = None) -
     return _run(cmd, work, after_save)
 
 
-def handle_change_product_price(cmd: c.ChangeProductPrice, after_save: AfterSave | None = None) -> CommandResult:
+def handle_change_product_price(
+    cmd: c.ChangeProductPrice, after_save: AfterSave | None = None
+) -> CommandResult:
     def work() -> CommandResult:
         product = _load(products, cmd.product_id, cmd)
         product.change_price(cmd.price)
@@ -209,7 +217,9 @@ HANDLERS: dict[type[c.Command], Callable[[Any, AfterSave | None], CommandResult]
 # The machinery every handler shares.
 
 
-def _run(cmd: c.Command, work: Callable[[], CommandResult], after_save: AfterSave | None) -> CommandResult:
+def _run(
+    cmd: c.Command, work: Callable[[], CommandResult], after_save: AfterSave | None
+) -> CommandResult:
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
             with transaction.atomic():

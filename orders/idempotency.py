@@ -44,7 +44,9 @@ class StoredResponse:
 
 def fingerprint(user_id: Any, method: str, path: str, body: Any) -> str:
     canonical = json.dumps(
-        [str(user_id), method.upper(), path.rstrip("/"), body], sort_keys=True, separators=(",", ":")
+        [str(user_id), method.upper(), path.rstrip("/"), body],
+        sort_keys=True,
+        separators=(",", ":"),
     )
     return hashlib.sha256(canonical.encode()).hexdigest()
 

@@ -27,7 +27,9 @@ class Inventory(Aggregate):
     def receive(self, quantity: int) -> None:
         if quantity <= 0:
             raise InvalidCommand(f"received stock must be positive, not {quantity}")
-        self._record(StockReceived(product_id=self.id, quantity=quantity, on_hand=self.on_hand + quantity))
+        self._record(
+            StockReceived(product_id=self.id, quantity=quantity, on_hand=self.on_hand + quantity)
+        )
 
     def can_supply(self, quantity: int) -> bool:
         return self.available >= quantity

@@ -26,6 +26,9 @@ class OrderNumber(models.Model):
     def allocate(cls) -> str:
         return f"ORD-{cls.objects.create().pk:06d}"
 
+    def __str__(self) -> str:
+        return f"ORD-{self.pk:06d}"
+
 
 class SkuClaim(models.Model):
     """Keeps skus unique across products: claimed in the ProductAdded transaction."""

@@ -89,7 +89,9 @@ class Order(Aggregate):
         )
         return order
 
-    def add_item(self, product_id: UUID, product_name: str, quantity: int, unit_price: Decimal) -> None:
+    def add_item(
+        self, product_id: UUID, product_name: str, quantity: int, unit_price: Decimal
+    ) -> None:
         self._require_pending("add items to")
         existing = self.line_for(product_id)
         if existing is None and len(self.lines) >= MAX_LINES:
@@ -116,7 +118,9 @@ class Order(Aggregate):
         if len(self.lines) == 1:
             raise LastItem("the last line cannot be removed; cancel the order instead")
         rest = tuple(line for line in self.lines if line.product_id != product_id)
-        self._record(ItemRemovedFromOrder(order_id=self.id, product_id=product_id, total=total_of(rest)))
+        self._record(
+            ItemRemovedFromOrder(order_id=self.id, product_id=product_id, total=total_of(rest))
+        )
 
     def pay(self, payment_id: str) -> None:
         self._require_pending("pay")
@@ -125,7 +129,9 @@ class Order(Aggregate):
     def ship(self, carrier: str, tracking_number: str) -> None:
         if self.status != PAID:
             raise InvalidTransition(f"only a PAID order can be shipped; this one is {self.status}")
-        self._record(OrderShipped(order_id=self.id, carrier=carrier, tracking_number=tracking_number))
+        self._record(
+            OrderShipped(order_id=self.id, carrier=carrier, tracking_number=tracking_number)
+        )
 
     def cancel(self, reason: str) -> None:
         if self.status not in (PENDING, PAID):
@@ -162,7 +168,9 @@ class Order(Aggregate):
 
     @apply.register
     def _item_added(self, event: ItemAddedToOrder) -> None:
-        line = OrderLine(event.product_id, event.product_name, event.line_quantity, event.unit_price)
+        line = OrderLine(
+            event.product_id, event.product_name, event.line_quantity, event.unit_price
+        )
         self.lines = self._lines_with(line)
         self.total = event.total
 

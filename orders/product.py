@@ -28,10 +28,16 @@ class Product(Aggregate):
     price: Decimal = Decimal("0.00")
 
     @classmethod
-    def add(cls, product_id: UUID, *, sku: str, name: str, price: Decimal, image_url: str = "") -> Product:
+    def add(
+        cls, product_id: UUID, *, sku: str, name: str, price: Decimal, image_url: str = ""
+    ) -> Product:
         _require_positive(price)
         product = cls(id=product_id)
-        product._record(ProductAdded(product_id=product_id, sku=sku, name=name, price=price, image_url=image_url))
+        product._record(
+            ProductAdded(
+                product_id=product_id, sku=sku, name=name, price=price, image_url=image_url
+            )
+        )
         return product
 
     def change_price(self, price: Decimal) -> None:
@@ -45,7 +51,12 @@ class Product(Aggregate):
 
     @apply.register
     def _added(self, event: ProductAdded) -> None:
-        self.sku, self.name, self.price, self.image_url = event.sku, event.name, event.price, event.image_url
+        self.sku, self.name, self.price, self.image_url = (
+            event.sku,
+            event.name,
+            event.price,
+            event.image_url,
+        )
 
     @apply.register
     def _price_changed(self, event: ProductPriceChanged) -> None:

@@ -65,7 +65,10 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         return problem_response(exc.status, exc.code, exc.title, exc.detail, **exc.extra)
     if isinstance(exc, OperationalError | InterfaceError) or type(exc) is DatabaseError:
         return problem_response(
-            503, "database_unavailable", "Database unavailable", "The database cannot be reached; retry later."
+            503,
+            "database_unavailable",
+            "Database unavailable",
+            "The database cannot be reached; retry later.",
         )
     for cls, status, code, title in _DRF_CODES:
         if isinstance(exc, cls):
@@ -95,7 +98,9 @@ def flatten_errors(detail: Any, prefix: str = ""):
     """DRF's nested error detail as ``{field, message}`` with dotted paths."""
     if isinstance(detail, dict):
         for key, value in detail.items():
-            name = prefix if key == "non_field_errors" else f"{prefix}.{key}" if prefix else str(key)
+            name = (
+                prefix if key == "non_field_errors" else f"{prefix}.{key}" if prefix else str(key)
+            )
             yield from flatten_errors(value, name)
     elif isinstance(detail, list):
         if all(not isinstance(item, dict | list) for item in detail):
@@ -118,6 +123,8 @@ def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonRespon
 def server_error(request: HttpRequest) -> HttpResponse:
     """Django's 500 handler: a problem document under /api/, the usual page elsewhere."""
     if request.path.startswith("/api/"):
-        body = problem_body(500, "server_error", "Server error", "Something went wrong on our side.")
+        body = problem_body(
+            500, "server_error", "Server error", "Something went wrong on our side."
+        )
         return JsonResponse(body, status=500, content_type=CONTENT_TYPE)
     return defaults.server_error(request)

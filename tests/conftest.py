@@ -23,7 +23,11 @@ def _sql_flush_around_trigger(self, style, tables, *, reset_sequences=False, all
     )
     if guards.TABLE not in tables:
         return statements
-    return ["DROP TRIGGER IF EXISTS eventstore_event_no_delete", *statements, guards.SQLITE_NO_DELETE]
+    return [
+        "DROP TRIGGER IF EXISTS eventstore_event_no_delete",
+        *statements,
+        guards.SQLITE_NO_DELETE,
+    ]
 
 
 SQLiteOperations.sql_flush = _sql_flush_around_trigger

@@ -4,49 +4,66 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Event',
+            name="Event",
             fields=[
-                ('position', models.BigAutoField(primary_key=True, serialize=False)),
-                ('event_id', models.UUIDField(unique=True)),
-                ('stream_id', models.CharField(max_length=200)),
-                ('stream_type', models.CharField(max_length=100)),
-                ('event_type', models.CharField(max_length=200)),
-                ('schema_version', models.PositiveIntegerField()),
-                ('data', models.JSONField()),
-                ('metadata', models.JSONField()),
-                ('version', models.PositiveIntegerField()),
-                ('recorded_at', models.DateTimeField()),
-                ('correlation_id', models.UUIDField(blank=True, null=True)),
-                ('causation_id', models.UUIDField(blank=True, null=True)),
-                ('tx_id', models.BigIntegerField(default=0)),
+                ("position", models.BigAutoField(primary_key=True, serialize=False)),
+                ("event_id", models.UUIDField(unique=True)),
+                ("stream_id", models.CharField(max_length=200)),
+                ("stream_type", models.CharField(max_length=100)),
+                ("event_type", models.CharField(max_length=200)),
+                ("schema_version", models.PositiveIntegerField()),
+                ("data", models.JSONField()),
+                ("metadata", models.JSONField()),
+                ("version", models.PositiveIntegerField()),
+                ("recorded_at", models.DateTimeField()),
+                ("correlation_id", models.UUIDField(blank=True, null=True)),
+                ("causation_id", models.UUIDField(blank=True, null=True)),
+                ("tx_id", models.BigIntegerField(default=0)),
             ],
             options={
-                'ordering': ['position'],
-                'indexes': [models.Index(fields=['tx_id', 'position'], name='event_read_order_idx'), models.Index(fields=['event_type'], name='event_type_idx'), models.Index(fields=['recorded_at'], name='event_recorded_at_idx'), models.Index(fields=['correlation_id'], name='event_correlation_idx'), models.Index(fields=['stream_type'], name='event_stream_type_idx')],
-                'constraints': [models.UniqueConstraint(fields=('stream_id', 'version'), name='event_stream_version_uniq')],
+                "ordering": ["position"],
+                "indexes": [
+                    models.Index(fields=["tx_id", "position"], name="event_read_order_idx"),
+                    models.Index(fields=["event_type"], name="event_type_idx"),
+                    models.Index(fields=["recorded_at"], name="event_recorded_at_idx"),
+                    models.Index(fields=["correlation_id"], name="event_correlation_idx"),
+                    models.Index(fields=["stream_type"], name="event_stream_type_idx"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("stream_id", "version"), name="event_stream_version_uniq"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Snapshot',
+            name="Snapshot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('stream_id', models.CharField(max_length=200)),
-                ('version', models.PositiveIntegerField()),
-                ('aggregate_type', models.CharField(max_length=100)),
-                ('schema_version', models.PositiveIntegerField()),
-                ('state', models.JSONField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("stream_id", models.CharField(max_length=200)),
+                ("version", models.PositiveIntegerField()),
+                ("aggregate_type", models.CharField(max_length=100)),
+                ("schema_version", models.PositiveIntegerField()),
+                ("state", models.JSONField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('stream_id', 'version'), name='snapshot_stream_version_uniq')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("stream_id", "version"), name="snapshot_stream_version_uniq"
+                    )
+                ],
             },
         ),
     ]

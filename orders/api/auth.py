@@ -12,8 +12,8 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from orders.api.fields import StrictCharField
 from orders.api.commanding import PROBLEM_JSON
+from orders.api.fields import StrictCharField
 from orders.api.serializers import ProblemSerializer
 from problems import Problem
 
@@ -48,6 +48,10 @@ class AuthTokenApi(APIView):
         data.is_valid(raise_exception=True)
         user = authenticate(request._request, **data.validated_data)
         if user is None:
-            raise Problem("wrong username or password", code="invalid_credentials", title="Invalid credentials")
+            raise Problem(
+                "wrong username or password",
+                code="invalid_credentials",
+                title="Invalid credentials",
+            )
         token, _ = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})

@@ -33,7 +33,10 @@ def parse_if_match(value: str | None) -> int | None:
         return None
     match = _ETAG.match(value)
     if not match:
-        raise Problem('If-Match must be a quoted version such as "3"', errors=[{"field": "If-Match", "message": "malformed"}])
+        raise Problem(
+            'If-Match must be a quoted version such as "3"',
+            errors=[{"field": "If-Match", "message": "malformed"}],
+        )
     return int(match.group(1))
 
 
@@ -45,7 +48,8 @@ def correlation_id(request: Request) -> UUID:
         return UUID(header)
     except ValueError:
         raise Problem(
-            "X-Correlation-ID must be a UUID", errors=[{"field": "X-Correlation-ID", "message": "not a UUID"}]
+            "X-Correlation-ID must be a UUID",
+            errors=[{"field": "X-Correlation-ID", "message": "not a UUID"}],
         ) from None
 
 
@@ -61,14 +65,18 @@ class CommandApi(APIView):
         return {
             "user_id": request.user.pk,
             "correlation_id": request.correlation_id,  # type: ignore[attr-defined]
-            "expected_version": parse_if_match(request.headers.get("If-Match")) if self.uses_if_match else None,
+            "expected_version": parse_if_match(request.headers.get("If-Match"))
+            if self.uses_if_match
+            else None,
         }
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
         request.correlation_id = correlation_id(request)  # type: ignore[attr-defined]
 
-    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
+    def finalize_response(
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
         response = super().finalize_response(request, response, *args, **kwargs)
         correlation = getattr(request, "correlation_id", None)
         if correlation is not None:
@@ -105,7 +113,9 @@ class CommandApi(APIView):
                     "Idempotency-Key must be 1 to 255 characters",
                     errors=[{"field": "Idempotency-Key", "message": "1 to 255 characters"}],
                 )
-            print_ = idempotency.fingerprint(request.user.pk, request.method or "", request.path, request.data)
+            print_ = idempotency.fingerprint(
+                request.user.pk, request.method or "", request.path, request.data
+            )
             stored = idempotency.claim(key, print_)
             if stored is not None:
                 return Response(stored.body, status=stored.status, headers={"ETag": stored.etag})
@@ -136,18 +146,34 @@ class CommandApi(APIView):
 # OpenAPI pieces shared by the command endpoints.
 
 HEADERS = [
-    OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER,
-                     description="1..255 chars; the same key and request replays the first response."),
-    OpenApiParameter("X-Correlation-ID", OpenApiTypes.UUID, OpenApiParameter.HEADER,
-                     description="Ties every event of this request together; echoed in the response."),
+    OpenApiParameter(
+        "Idempotency-Key",
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        description="1..255 chars; the same key and request replays the first response.",
+    ),
+    OpenApiParameter(
+        "X-Correlation-ID",
+        OpenApiTypes.UUID,
+        OpenApiParameter.HEADER,
+        description="Ties every event of this request together; echoed in the response.",
+    ),
 ]
-IF_MATCH = OpenApiParameter("If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER,
-                            description='The version you last saw, e.g. "3"; stale → 412.')
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description='The version you last saw, e.g. "3"; stale → 412.',
+)
 PROBLEM_JSON = "application/problem+json"
-_PROBLEM = OpenApiResponse(ProblemSerializer, description="RFC 9457 problem details with a stable code.")
+_PROBLEM = OpenApiResponse(
+    ProblemSerializer, description="RFC 9457 problem details with a stable code."
+)
 ERRORS = {(code, PROBLEM_JSON): _PROBLEM for code in (400, 401, 403, 404, 409, 412, 422)}
 
 
 def responses(success: int) -> dict[Any, Any]:
-    described = OpenApiResponse(CommandResultSerializer, description="Done; the ETag header carries the version.")
+    described = OpenApiResponse(
+        CommandResultSerializer, description="Done; the ETag header carries the version."
+    )
     return {success: described, **ERRORS}

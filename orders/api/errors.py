@@ -33,7 +33,10 @@ def domain_problem(error: DomainError) -> Problem:
 
 def register() -> None:
     translate(DomainError, domain_problem)
-    translate(StreamNotFound, lambda error: Problem("no such resource", status=404, code="not_found", title="Not found"))
+    translate(
+        StreamNotFound,
+        lambda error: Problem("no such resource", status=404, code="not_found", title="Not found"),
+    )
     translate(
         ConcurrencyError,
         lambda error: Problem(

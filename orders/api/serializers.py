@@ -25,7 +25,9 @@ class RegisterCustomerInput(serializers.Serializer):
     email = StrictEmailField(max_length=254)
     phone = StrictCharField(max_length=32)
     username = StrictCharField(max_length=150, required=False)
-    password = StrictCharField(max_length=128, required=False, write_only=True, trim_whitespace=False)
+    password = StrictCharField(
+        max_length=128, required=False, write_only=True, trim_whitespace=False
+    )
 
     def validate_username(self, value: str) -> str:
         if get_user_model().objects.filter(username__iexact=value).exists():
@@ -106,5 +108,5 @@ class ProblemSerializer(serializers.Serializer):
     status = serializers.IntegerField()
     detail = serializers.CharField()
     code = serializers.CharField()
-    errors = serializers.ListField(child=serializers.DictField(), required=False)
+    errors = serializers.ListField(child=serializers.DictField(), required=False)  # type: ignore[assignment]
     current_version = serializers.IntegerField(required=False)

@@ -5,10 +5,24 @@ from django.urls import path
 from orders.api import views
 
 urlpatterns = [
-    path("api/customers/<uuid:customer_id>/change-email", views.CustomerChangeEmailApi.as_view(), name="customer-change-email"),
-    path("api/products/<uuid:product_id>/change-price", views.ProductChangePriceApi.as_view(), name="product-change-price"),
-    path("api/products/<uuid:product_id>/receive-stock", views.ProductReceiveStockApi.as_view(), name="product-receive-stock"),
-    path("api/orders/<uuid:order_id>/items", views.OrderAddItemApi.as_view(), name="order-add-item"),
+    path(
+        "api/customers/<uuid:customer_id>/change-email",
+        views.CustomerChangeEmailApi.as_view(),
+        name="customer-change-email",
+    ),
+    path(
+        "api/products/<uuid:product_id>/change-price",
+        views.ProductChangePriceApi.as_view(),
+        name="product-change-price",
+    ),
+    path(
+        "api/products/<uuid:product_id>/receive-stock",
+        views.ProductReceiveStockApi.as_view(),
+        name="product-receive-stock",
+    ),
+    path(
+        "api/orders/<uuid:order_id>/items", views.OrderAddItemApi.as_view(), name="order-add-item"
+    ),
     path(
         "api/orders/<uuid:order_id>/items/<uuid:product_id>/remove",
         views.OrderRemoveItemApi.as_view(),

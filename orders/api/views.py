@@ -13,16 +13,21 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from orders import access, commands as c, handlers
+from orders import access, handlers
+from orders import commands as c
 from orders.api import serializers as s
 from orders.api.commanding import HEADERS, IF_MATCH, CommandApi, responses
 from orders.events import ShippingAddress
 from orders.models import CustomerAccount
 
 
-def _schema(request: type, success: int = 200, *, if_match: bool = True, tag: str = "commands") -> Any:
+def _schema(
+    request: type | None, success: int = 200, *, if_match: bool = True, tag: str = "commands"
+) -> Any:
     params = [*HEADERS, IF_MATCH] if if_match else HEADERS
-    return extend_schema(request=request, responses=responses(success), parameters=params, tags=[tag])
+    return extend_schema(
+        request=request, responses=responses(success), parameters=params, tags=[tag]
+    )
 
 
 class CustomerRegisterApi(CommandApi):
@@ -37,7 +42,11 @@ class CustomerRegisterApi(CommandApi):
         command = c.RegisterCustomer(**self.context(request), **data)
         if username is None:
             return self.run(request, lambda: command)
-        return self.run(request, lambda: command, also=lambda _: _create_login(username, password, command.customer_id))
+        return self.run(
+            request,
+            lambda: command,
+            also=lambda _: _create_login(username, password, command.customer_id),
+        )
 
 
 def _create_login(username: str, password: str, customer_id: UUID) -> None:
@@ -51,7 +60,10 @@ class CustomerChangeEmailApi(CommandApi):
         self.require_found(handlers.customers.exists(customer_id), "customer")
         self.require(access.may_act_for(request.user, customer_id))
         data = self.validated(s.ChangeEmailInput, request)
-        return self.run(request, lambda: c.ChangeCustomerEmail(**self.context(request), customer_id=customer_id, **data))
+        return self.run(
+            request,
+            lambda: c.ChangeCustomerEmail(**self.context(request), customer_id=customer_id, **data),
+        )
 
 
 class ProductAddApi(CommandApi):
@@ -76,7 +88,10 @@ class ProductChangePriceApi(_ProductCommandApi):
     def post(self, request: Request, product_id: UUID) -> Response:
         self.check(request, product_id)
         data = self.validated(s.ChangePriceInput, request)
-        return self.run(request, lambda: c.ChangeProductPrice(**self.context(request), product_id=product_id, **data))
+        return self.run(
+            request,
+            lambda: c.ChangeProductPrice(**self.context(request), product_id=product_id, **data),
+        )
 
 
 class ProductReceiveStockApi(_ProductCommandApi):
@@ -84,7 +99,9 @@ class ProductReceiveStockApi(_ProductCommandApi):
     def post(self, request: Request, product_id: UUID) -> Response:
         self.check(request, product_id)
         data = self.validated(s.ReceiveStockInput, request)
-        return self.run(request, lambda: c.ReceiveStock(**self.context(request), product_id=product_id, **data))
+        return self.run(
+            request, lambda: c.ReceiveStock(**self.context(request), product_id=product_id, **data)
+        )
 
 
 class OrderCreateApi(CommandApi):
@@ -135,14 +152,19 @@ class OrderAddItemApi(_OrderCommandApi):
     def post(self, request: Request, order_id: UUID) -> Response:
         self.check(request, order_id)
         data = self.validated(s.AddItemInput, request)
-        return self.run(request, lambda: c.AddItem(**self.context(request), order_id=order_id, **data))
+        return self.run(
+            request, lambda: c.AddItem(**self.context(request), order_id=order_id, **data)
+        )
 
 
 class OrderRemoveItemApi(_OrderCommandApi):
     @_schema(None, tag="orders")
     def post(self, request: Request, order_id: UUID, product_id: UUID) -> Response:
         self.check(request, order_id)
-        return self.run(request, lambda: c.RemoveItem(**self.context(request), order_id=order_id, product_id=product_id))
+        return self.run(
+            request,
+            lambda: c.RemoveItem(**self.context(request), order_id=order_id, product_id=product_id),
+        )
 
 
 class OrderPayApi(_OrderCommandApi):
@@ -150,7 +172,9 @@ class OrderPayApi(_OrderCommandApi):
     def post(self, request: Request, order_id: UUID) -> Response:
         self.check(request, order_id)
         data = self.validated(s.PayOrderInput, request)
-        return self.run(request, lambda: c.PayOrder(**self.context(request), order_id=order_id, **data))
+        return self.run(
+            request, lambda: c.PayOrder(**self.context(request), order_id=order_id, **data)
+        )
 
 
 class OrderShipApi(_OrderCommandApi):
@@ -160,7 +184,9 @@ class OrderShipApi(_OrderCommandApi):
     def post(self, request: Request, order_id: UUID) -> Response:
         self.check(request, order_id)
         data = self.validated(s.ShipOrderInput, request)
-        return self.run(request, lambda: c.ShipOrder(**self.context(request), order_id=order_id, **data))
+        return self.run(
+            request, lambda: c.ShipOrder(**self.context(request), order_id=order_id, **data)
+        )
 
 
 class OrderCancelApi(_OrderCommandApi):
@@ -168,4 +194,6 @@ class OrderCancelApi(_OrderCommandApi):
     def post(self, request: Request, order_id: UUID) -> Response:
         self.check(request, order_id)
         data = self.validated(s.CancelOrderInput, request)
-        return self.run(request, lambda: c.CancelOrder(**self.context(request), order_id=order_id, **data))
+        return self.run(
+            request, lambda: c.CancelOrder(**self.context(request), order_id=order_id, **data)
+        )

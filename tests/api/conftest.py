@@ -21,7 +21,9 @@ class Api:
             self.client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
 
     def post(self, path: str, body=None, **headers):
-        return self.client.post(path, body if body is not None else {}, format="json", headers=headers)
+        return self.client.post(
+            path, body if body is not None else {}, format="json", headers=headers
+        )
 
     def get(self, path: str, **params):
         headers = params.pop("headers", {})
@@ -55,7 +57,10 @@ def shop(staff):
     """Two customers with logins, two products in stock."""
 
     def customer(name: str) -> tuple[uuid.UUID, Api]:
-        r = staff.post("/api/customers/", {"name": name, "email": f"{name}@example.com", "phone": "+3212345678"})
+        r = staff.post(
+            "/api/customers/",
+            {"name": name, "email": f"{name}@example.com", "phone": "+3212345678"},
+        )
         assert r.status_code == 201, r.content
         customer_id = uuid.UUID(r.json()["id"])
         user = get_user_model().objects.create_user(f"{name}-login", password="x-pass-987654")
@@ -67,7 +72,12 @@ def shop(staff):
         assert r.status_code == 201, r.content
         product_id = uuid.UUID(r.json()["id"])
         if stock:
-            assert staff.post(f"/api/products/{product_id}/receive-stock", {"quantity": stock}).status_code == 200
+            assert (
+                staff.post(
+                    f"/api/products/{product_id}/receive-stock", {"quantity": stock}
+                ).status_code
+                == 200
+            )
         return product_id
 
     alice_id, alice = customer("alice")
@@ -90,7 +100,11 @@ ADDRESS = {"line1": "1 Main St", "city": "Ghent", "postal_code": "9000", "countr
 def place_order(shop):
     def place(client: Api | None = None, items=None, **extra):
         client = client or shop["alice"]
-        body = {"items": items or [{"product_id": str(shop["mug"]), "quantity": 2}], "shipping_address": ADDRESS, **extra}
+        body = {
+            "items": items or [{"product_id": str(shop["mug"]), "quantity": 2}],
+            "shipping_address": ADDRESS,
+            **extra,
+        }
         return client.post("/api/orders/", body)
 
     return place

@@ -31,40 +31,104 @@ def ok(response, status: int = 200) -> dict:
 
 
 def test_staff_registers_a_customer_with_a_login_that_can_then_get_a_token(staff, anonymous):
-    body = ok(staff.post("/api/customers/", {"name": "Cy", "email": "cy@example.com", "phone": "1", "username": "cy", "password": "a-long-pass-456"}), 201)
+    body = ok(
+        staff.post(
+            "/api/customers/",
+            {
+                "name": "Cy",
+                "email": "cy@example.com",
+                "phone": "1",
+                "username": "cy",
+                "password": "a-long-pass-456",
+            },
+        ),
+        201,
+    )
     assert body["version"] == 1
     token = anonymous.post("/api/auth/token/", {"username": "cy", "password": "a-long-pass-456"})
     assert token.status_code == 200 and token.json()["token"]
     cy = Api(token.json()["token"])
-    assert ok(cy.post(f"/api/customers/{body['id']}/change-email", {"email": "cy@new.example"}))["version"] == 2
+    assert (
+        ok(cy.post(f"/api/customers/{body['id']}/change-email", {"email": "cy@new.example"}))[
+            "version"
+        ]
+        == 2
+    )
 
 
 def test_bad_credentials_get_invalid_credentials(anonymous, staff_user):
-    problem(anonymous.post("/api/auth/token/", {"username": "staff", "password": "wrong"}), 400, "invalid_credentials")
+    problem(
+        anonymous.post("/api/auth/token/", {"username": "staff", "password": "wrong"}),
+        400,
+        "invalid_credentials",
+    )
 
 
 def test_staff_adds_a_product_changes_its_price_and_receives_stock(staff):
-    product = ok(staff.post("/api/products/", {"sku": "CUP-1", "name": "Cup", "price": "3.00", "image_url": "https://img.example/cup.png"}), 201)
-    assert ok(staff.post(f"/api/products/{product['id']}/change-price", {"price": "3.50"}))["version"] == 2
-    assert ok(staff.post(f"/api/products/{product['id']}/receive-stock", {"quantity": 7}))["version"] == 1
+    product = ok(
+        staff.post(
+            "/api/products/",
+            {
+                "sku": "CUP-1",
+                "name": "Cup",
+                "price": "3.00",
+                "image_url": "https://img.example/cup.png",
+            },
+        ),
+        201,
+    )
+    assert (
+        ok(staff.post(f"/api/products/{product['id']}/change-price", {"price": "3.50"}))["version"]
+        == 2
+    )
+    assert (
+        ok(staff.post(f"/api/products/{product['id']}/receive-stock", {"quantity": 7}))["version"]
+        == 1
+    )
 
 
 def test_an_order_goes_through_items_payment_and_shipping(shop, place_order, staff):
-    order = ok(place_order(items=[{"product_id": str(shop["mug"]), "quantity": 1}, {"product_id": str(shop["tea"]), "quantity": 1}]), 201)
+    order = ok(
+        place_order(
+            items=[
+                {"product_id": str(shop["mug"]), "quantity": 1},
+                {"product_id": str(shop["tea"]), "quantity": 1},
+            ]
+        ),
+        201,
+    )
     path = f"/api/orders/{order['id']}"
     alice = shop["alice"]
-    assert ok(alice.post(f"{path}/items", {"product_id": str(shop["mug"]), "quantity": 2}))["version"] == 2
+    assert (
+        ok(alice.post(f"{path}/items", {"product_id": str(shop["mug"]), "quantity": 2}))["version"]
+        == 2
+    )
     assert ok(alice.post(f"{path}/items/{shop['tea']}/remove"))["version"] == 3
     assert ok(alice.post(f"{path}/pay", {"payment_id": "pay-1"}))["version"] == 4
     shipped = ok(staff.post(f"{path}/ship", {"carrier": "DHL", "tracking_number": "TR-1"}))
-    assert shipped["version"] == 5 and shipped["position"] == Event.objects.latest("position").position
-    types = list(Event.objects.filter(stream_id=f"order-{order['id']}").values_list("event_type", flat=True))
-    assert types == ["OrderCreated", "ItemAddedToOrder", "ItemRemovedFromOrder", "OrderPaid", "OrderShipped"]
+    assert (
+        shipped["version"] == 5 and shipped["position"] == Event.objects.latest("position").position
+    )
+    types = list(
+        Event.objects.filter(stream_id=f"order-{order['id']}").values_list("event_type", flat=True)
+    )
+    assert types == [
+        "OrderCreated",
+        "ItemAddedToOrder",
+        "ItemRemovedFromOrder",
+        "OrderPaid",
+        "OrderShipped",
+    ]
 
 
 def test_the_owner_cancels_a_pending_order(shop, place_order):
     order = ok(place_order(), 201)
-    assert ok(shop["alice"].post(f"/api/orders/{order['id']}/cancel", {"reason": "changed my mind"}))["version"] == 2
+    assert (
+        ok(shop["alice"].post(f"/api/orders/{order['id']}/cancel", {"reason": "changed my mind"}))[
+            "version"
+        ]
+        == 2
+    )
 
 
 def test_staff_creates_an_order_for_a_customer(shop, place_order, staff):
@@ -81,7 +145,11 @@ def test_unauthenticated_requests_get_401_with_a_token_challenge(anonymous, shop
     response = anonymous.post("/api/orders/", {})
     problem(response, 401, "not_authenticated")
     assert response["WWW-Authenticate"] == "Token"
-    problem(Api("not-a-token").post(f"/api/products/{shop['mug']}/change-price", {"price": "1.00"}), 401, "not_authenticated")
+    problem(
+        Api("not-a-token").post(f"/api/products/{shop['mug']}/change-price", {"price": "1.00"}),
+        401,
+        "not_authenticated",
+    )
 
 
 @pytest.mark.parametrize(
@@ -107,12 +175,22 @@ def test_a_customer_ordering_for_another_customer_gets_403(shop, place_order):
 
 def test_a_customer_cannot_ship(shop, place_order):
     order = ok(place_order(), 201)
-    problem(shop["alice"].post(f"/api/orders/{order['id']}/ship", {"carrier": "x", "tracking_number": "y"}), 403, "permission_denied")
+    problem(
+        shop["alice"].post(
+            f"/api/orders/{order['id']}/ship", {"carrier": "x", "tracking_number": "y"}
+        ),
+        403,
+        "permission_denied",
+    )
 
 
 def test_another_customers_order_is_not_revealed(shop, place_order):
     order = ok(place_order(), 201)
-    for action, body in [("pay", {"payment_id": "p"}), ("cancel", {"reason": "r"}), ("items", {"product_id": str(shop["tea"]), "quantity": 1})]:
+    for action, body in [
+        ("pay", {"payment_id": "p"}),
+        ("cancel", {"reason": "r"}),
+        ("items", {"product_id": str(shop["tea"]), "quantity": 1}),
+    ]:
         problem(shop["bob"].post(f"/api/orders/{order['id']}/{action}", body), 404, "not_found")
 
 
@@ -129,7 +207,10 @@ def test_another_customers_order_is_not_revealed(shop, place_order):
 )
 def test_unknown_ids_and_paths_get_404_problems(shop, place_order, staff, path):
     order = ok(place_order(), 201)
-    response = staff.post(path.format(unknown=uuid.uuid4(), order=order["id"]), {"payment_id": "p", "price": "1.00", "email": "a@b.example"})
+    response = staff.post(
+        path.format(unknown=uuid.uuid4(), order=order["id"]),
+        {"payment_id": "p", "price": "1.00", "email": "a@b.example"},
+    )
     problem(response, 404, "not_found")
 
 
@@ -140,8 +221,14 @@ INVALID_ORDERS = [
     ({"items": [{"product_id": "nope", "quantity": 1}]}, "items.0.product_id"),
     ({"items": [{"product_id": "{unknown}", "quantity": 1}]}, "items.0.product_id"),
     ({"items": []}, "items"),
-    ({"items": [{"product_id": "{mug}", "quantity": 1}], "shipping_address": {"city": "Ghent"}}, "shipping_address.line1"),
-    ({"items": [{"product_id": "{mug}", "quantity": 1}], "customer_id": "{unknown}"}, "customer_id"),
+    (
+        {"items": [{"product_id": "{mug}", "quantity": 1}], "shipping_address": {"city": "Ghent"}},
+        "shipping_address.line1",
+    ),
+    (
+        {"items": [{"product_id": "{mug}", "quantity": 1}], "customer_id": "{unknown}"},
+        "customer_id",
+    ),
 ]
 
 
@@ -150,7 +237,12 @@ def test_invalid_orders_get_400_naming_the_field_and_store_nothing(shop, staff, 
     filled = {"customer_id": str(shop["alice_id"]), "shipping_address": ADDRESS}
     for key, value in body.items():
         filled[key] = value
-    text = str(filled).replace("'", '"').replace("{mug}", str(shop["mug"])).replace("{unknown}", str(uuid.uuid4()))
+    text = (
+        str(filled)
+        .replace("'", '"')
+        .replace("{mug}", str(shop["mug"]))
+        .replace("{unknown}", str(uuid.uuid4()))
+    )
     before = Event.objects.count()
     body = problem(staff.raw("/api/orders/", text), 400, "invalid_request")
     assert field in [e["field"] for e in body["errors"]]
@@ -159,7 +251,11 @@ def test_invalid_orders_get_400_naming_the_field_and_store_nothing(shop, staff, 
 
 @pytest.mark.parametrize(
     "content, content_type",
-    [("{not json", "application/json"), ("items=1", "application/x-www-form-urlencoded"), ("[1, 2]", "application/json")],
+    [
+        ("{not json", "application/json"),
+        ("items=1", "application/x-www-form-urlencoded"),
+        ("[1, 2]", "application/json"),
+    ],
 )
 def test_malformed_json_and_wrong_content_types_get_400(staff, content, content_type):
     problem(staff.raw("/api/orders/", content, content_type), 400, "invalid_request")
@@ -185,44 +281,90 @@ def test_invalid_values_get_400(shop, staff, path, body, field):
 def test_paying_twice_is_order_not_pending(shop, place_order):
     order = ok(place_order(), 201)
     ok(shop["alice"].post(f"/api/orders/{order['id']}/pay", {"payment_id": "p"}))
-    for action, body in [("pay", {"payment_id": "p"}), ("items", {"product_id": str(shop["tea"]), "quantity": 1})]:
-        problem(shop["alice"].post(f"/api/orders/{order['id']}/{action}", body), 409, "order_not_pending")
+    for action, body in [
+        ("pay", {"payment_id": "p"}),
+        ("items", {"product_id": str(shop["tea"]), "quantity": 1}),
+    ]:
+        problem(
+            shop["alice"].post(f"/api/orders/{order['id']}/{action}", body),
+            409,
+            "order_not_pending",
+        )
 
 
-def test_shipping_an_unpaid_order_and_cancelling_a_shipped_one_are_invalid_transitions(shop, place_order, staff):
+def test_shipping_an_unpaid_order_and_cancelling_a_shipped_one_are_invalid_transitions(
+    shop, place_order, staff
+):
     order = ok(place_order(), 201)
     path = f"/api/orders/{order['id']}"
-    problem(staff.post(f"{path}/ship", {"carrier": "c", "tracking_number": "t"}), 409, "invalid_transition")
+    problem(
+        staff.post(f"{path}/ship", {"carrier": "c", "tracking_number": "t"}),
+        409,
+        "invalid_transition",
+    )
     ok(staff.post(f"{path}/pay", {"payment_id": "p"}))
     ok(staff.post(f"{path}/ship", {"carrier": "c", "tracking_number": "t"}))
     problem(staff.post(f"{path}/cancel", {"reason": "late"}), 409, "invalid_transition")
 
 
 def test_more_than_ten_lines_is_too_many_items(shop, staff, place_order):
-    products = [ok(staff.post("/api/products/", {"sku": f"P{i}", "name": f"P{i}", "price": "1.00"}), 201)["id"] for i in range(11)]
+    products = [
+        ok(staff.post("/api/products/", {"sku": f"P{i}", "name": f"P{i}", "price": "1.00"}), 201)[
+            "id"
+        ]
+        for i in range(11)
+    ]
     for product in products:
         ok(staff.post(f"/api/products/{product}/receive-stock", {"quantity": 5}))
-    problem(place_order(items=[{"product_id": p, "quantity": 1} for p in products]), 409, "too_many_items")
+    problem(
+        place_order(items=[{"product_id": p, "quantity": 1} for p in products]),
+        409,
+        "too_many_items",
+    )
     order = ok(place_order(items=[{"product_id": p, "quantity": 1} for p in products[:10]]), 201)
-    problem(shop["alice"].post(f"/api/orders/{order['id']}/items", {"product_id": products[10], "quantity": 1}), 409, "too_many_items")
+    problem(
+        shop["alice"].post(
+            f"/api/orders/{order['id']}/items", {"product_id": products[10], "quantity": 1}
+        ),
+        409,
+        "too_many_items",
+    )
 
 
 def test_removing_the_only_line_is_last_item(shop, place_order):
     order = ok(place_order(), 201)
-    problem(shop["alice"].post(f"/api/orders/{order['id']}/items/{shop['mug']}/remove"), 409, "last_item")
+    problem(
+        shop["alice"].post(f"/api/orders/{order['id']}/items/{shop['mug']}/remove"),
+        409,
+        "last_item",
+    )
 
 
 def test_ordering_more_than_the_stock_is_insufficient_stock_naming_the_product(shop, place_order):
-    body = problem(place_order(items=[{"product_id": str(shop["rare"]), "quantity": 2}]), 409, "insufficient_stock")
+    body = problem(
+        place_order(items=[{"product_id": str(shop["rare"]), "quantity": 2}]),
+        409,
+        "insufficient_stock",
+    )
     assert "Product RARE-1" in body["detail"]
     order = ok(place_order(), 201)
-    problem(shop["alice"].post(f"/api/orders/{order['id']}/items", {"product_id": str(shop["rare"]), "quantity": 2}), 409, "insufficient_stock")
+    problem(
+        shop["alice"].post(
+            f"/api/orders/{order['id']}/items", {"product_id": str(shop["rare"]), "quantity": 2}
+        ),
+        409,
+        "insufficient_stock",
+    )
 
 
 def test_a_second_product_with_the_same_sku_is_duplicate_sku(staff):
     ok(staff.post("/api/products/", {"sku": "DUP", "name": "One", "price": "1.00"}), 201)
     before = Event.objects.count()
-    problem(staff.post("/api/products/", {"sku": "DUP", "name": "Two", "price": "2.00"}), 409, "duplicate_sku")
+    problem(
+        staff.post("/api/products/", {"sku": "DUP", "name": "Two", "price": "2.00"}),
+        409,
+        "duplicate_sku",
+    )
     assert Event.objects.count() == before
 
 
@@ -237,8 +379,16 @@ def test_checks_run_in_the_contracts_order(shop, place_order, anonymous, staff):
     problem(shop["alice"].post(f"/api/orders/{uuid.uuid4()}/ship", bad), 404, "not_found")
     problem(shop["alice"].post(f"{path}/ship", bad), 403, "permission_denied")
     problem(staff.post(f"{path}/ship", bad, **{"If-Match": '"9"'}), 400, "invalid_request")
-    problem(staff.post(f"{path}/ship", {"carrier": "c", "tracking_number": "t"}, **{"If-Match": '"9"'}), 412, "version_mismatch")
-    problem(staff.post(f"{path}/ship", {"carrier": "c", "tracking_number": "t"}, **{"If-Match": '"1"'}), 409, "invalid_transition")
+    problem(
+        staff.post(f"{path}/ship", {"carrier": "c", "tracking_number": "t"}, **{"If-Match": '"9"'}),
+        412,
+        "version_mismatch",
+    )
+    problem(
+        staff.post(f"{path}/ship", {"carrier": "c", "tracking_number": "t"}, **{"If-Match": '"1"'}),
+        409,
+        "invalid_transition",
+    )
 
 
 # If-Match
@@ -247,15 +397,27 @@ def test_checks_run_in_the_contracts_order(shop, place_order, anonymous, staff):
 def test_a_stale_if_match_gets_412_with_the_current_version(shop, place_order):
     order = ok(place_order(), 201)
     path = f"/api/orders/{order['id']}/pay"
-    body = problem(shop["alice"].post(path, {"payment_id": "p"}, **{"If-Match": '"2"'}), 412, "version_mismatch")
+    body = problem(
+        shop["alice"].post(path, {"payment_id": "p"}, **{"If-Match": '"2"'}),
+        412,
+        "version_mismatch",
+    )
     assert body["current_version"] == 1
     assert Event.objects.filter(stream_id=f"order-{order['id']}").count() == 1
-    assert ok(shop["alice"].post(path, {"payment_id": "p"}, **{"If-Match": 'W/"1"'}))["version"] == 2
+    assert (
+        ok(shop["alice"].post(path, {"payment_id": "p"}, **{"If-Match": 'W/"1"'}))["version"] == 2
+    )
 
 
 def test_a_malformed_if_match_is_400(shop, place_order):
     order = ok(place_order(), 201)
-    problem(shop["alice"].post(f"/api/orders/{order['id']}/pay", {"payment_id": "p"}, **{"If-Match": "one"}), 400, "invalid_request")
+    problem(
+        shop["alice"].post(
+            f"/api/orders/{order['id']}/pay", {"payment_id": "p"}, **{"If-Match": "one"}
+        ),
+        400,
+        "invalid_request",
+    )
 
 
 def test_if_match_is_ignored_on_creates(place_order):
@@ -265,7 +427,9 @@ def test_if_match_is_ignored_on_creates(place_order):
 # Idempotency
 
 
-def test_a_repeated_idempotency_key_replays_the_first_response_and_appends_nothing(shop, place_order):
+def test_a_repeated_idempotency_key_replays_the_first_response_and_appends_nothing(
+    shop, place_order
+):
     body = {"items": [{"product_id": str(shop["mug"]), "quantity": 1}], "shipping_address": ADDRESS}
     first = shop["alice"].post("/api/orders/", body, **{"Idempotency-Key": "k-1"})
     count = Event.objects.count()
@@ -279,7 +443,11 @@ def test_the_same_idempotency_key_with_another_request_is_422(shop):
     body = {"items": [{"product_id": str(shop["mug"]), "quantity": 1}], "shipping_address": ADDRESS}
     ok(alice.post("/api/orders/", body, **{"Idempotency-Key": "k-2"}), 201)
     body["items"][0]["quantity"] = 2
-    problem(alice.post("/api/orders/", body, **{"Idempotency-Key": "k-2"}), 422, "idempotency_key_reused")
+    problem(
+        alice.post("/api/orders/", body, **{"Idempotency-Key": "k-2"}),
+        422,
+        "idempotency_key_reused",
+    )
 
 
 def test_a_refused_command_stores_no_response_so_its_retry_runs_again(shop, place_order, staff):
@@ -295,9 +463,7 @@ def test_an_idempotency_key_still_in_flight_is_409(shop, place_order):
     from django.utils import timezone
 
     from orders import idempotency
-    from orders.models import IdempotencyRecord
-
-    from orders.models import CustomerAccount
+    from orders.models import CustomerAccount, IdempotencyRecord
 
     order = ok(place_order(), 201)
     path = f"/api/orders/{order['id']}/pay"
@@ -307,7 +473,11 @@ def test_an_idempotency_key_still_in_flight_is_409(shop, place_order):
         fingerprint=idempotency.fingerprint(account.user_id, "POST", path, {"payment_id": "p"}),
         created_at=timezone.now(),
     )
-    problem(shop["alice"].post(path, {"payment_id": "p"}, **{"Idempotency-Key": "k-4"}), 409, "idempotency_key_in_use")
+    problem(
+        shop["alice"].post(path, {"payment_id": "p"}, **{"Idempotency-Key": "k-4"}),
+        409,
+        "idempotency_key_in_use",
+    )
 
 
 # Paths and correlation
@@ -316,13 +486,22 @@ def test_an_idempotency_key_still_in_flight_is_409(shop, place_order):
 @pytest.mark.parametrize("slash", ["", "/"])
 def test_a_trailing_slash_is_optional_without_redirects(shop, place_order, slash):
     order = ok(place_order(), 201)
-    assert ok(shop["alice"].post(f"/api/orders/{order['id']}/pay{slash}", {"payment_id": "p"}))["version"] == 2
+    assert (
+        ok(shop["alice"].post(f"/api/orders/{order['id']}/pay{slash}", {"payment_id": "p"}))[
+            "version"
+        ]
+        == 2
+    )
     assert shop["alice"].post("/api/orders" + slash, {}).status_code == 400
 
 
 def test_the_correlation_id_is_taken_from_the_request_and_echoed(shop, place_order):
     correlation = str(uuid.uuid4())
-    response = shop["alice"].post("/api/orders/", {"items": [{"product_id": str(shop["mug"]), "quantity": 1}], "shipping_address": ADDRESS}, **{"X-Correlation-ID": correlation})
+    response = shop["alice"].post(
+        "/api/orders/",
+        {"items": [{"product_id": str(shop["mug"]), "quantity": 1}], "shipping_address": ADDRESS},
+        **{"X-Correlation-ID": correlation},
+    )
     assert response["X-Correlation-ID"] == correlation
     event = Event.objects.get(stream_id=f"order-{response.json()['id']}")
     assert str(event.correlation_id) == correlation

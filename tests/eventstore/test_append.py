@@ -94,7 +94,9 @@ def test_a_partially_overlapping_retry_is_an_error():
 
 
 def test_a_large_batch_is_appended_in_one_piece():
-    result = store.append("big-1", "big", [store.NewEvent("Tick", {"i": i}) for i in range(1203)], store.NO_STREAM)
+    result = store.append(
+        "big-1", "big", [store.NewEvent("Tick", {"i": i}) for i in range(1203)], store.NO_STREAM
+    )
     assert result.version == 1203 and len(result.positions) == 1203
     stream = store.read_stream("big-1")
     assert [e.data["i"] for e in stream] == list(range(1203))
@@ -119,7 +121,10 @@ def test_metadata_correlation_and_causation_are_stored_with_every_event():
 
 def test_a_stream_reads_from_a_version_up_to_a_version():
     store.append("cart-1", "cart", events("A", "B", "C", "D"), store.NO_STREAM)
-    assert [e.event_type for e in store.read_stream("cart-1", from_version=2, to_version=3)] == ["B", "C"]
+    assert [e.event_type for e in store.read_stream("cart-1", from_version=2, to_version=3)] == [
+        "B",
+        "C",
+    ]
 
 
 def test_a_stream_reads_as_of_an_instant():

@@ -137,7 +137,13 @@ def test_events_carry_command_metadata_correlation_and_causation():
     counter = Counter(id=uuid4())
     counter.count()
     command_id, correlation = uuid4(), uuid4()
-    repo.save(counter, command_id=command_id, metadata={"user_id": 3}, correlation_id=correlation, causation_id=command_id)
+    repo.save(
+        counter,
+        command_id=command_id,
+        metadata={"user_id": 3},
+        correlation_id=correlation,
+        causation_id=command_id,
+    )
     (recorded,) = store.read_stream(counter.stream_id)
     assert recorded.metadata == {"user_id": 3, "command_id": str(command_id)}
     assert (recorded.correlation_id, recorded.causation_id) == (correlation, command_id)

@@ -23,7 +23,12 @@ def name_split_upcasters():
 
 
 def test_a_v1_event_reads_back_in_the_current_shape_without_rewriting_the_row(name_split_upcasters):
-    store.append("person-1", "person", [store.NewEvent("TestPersonRegistered", {"name": "Ada Lovelace"})], store.NO_STREAM)
+    store.append(
+        "person-1",
+        "person",
+        [store.NewEvent("TestPersonRegistered", {"name": "Ada Lovelace"})],
+        store.NO_STREAM,
+    )
     (event,) = store.read_stream("person-1")
     assert event.schema_version == 3
     assert event.data == {"first_name": "Ada", "last_name": "Lovelace", "country": "unknown"}
@@ -33,6 +38,12 @@ def test_a_v1_event_reads_back_in_the_current_shape_without_rewriting_the_row(na
 
 
 def test_an_event_already_in_a_later_version_skips_the_earlier_upcasters(name_split_upcasters):
-    new = store.NewEvent("TestPersonRegistered", {"first_name": "A", "last_name": "B"}, schema_version=2)
+    new = store.NewEvent(
+        "TestPersonRegistered", {"first_name": "A", "last_name": "B"}, schema_version=2
+    )
     store.append("person-2", "person", [new], store.NO_STREAM)
-    assert store.read_stream("person-2")[0].data == {"first_name": "A", "last_name": "B", "country": "unknown"}
+    assert store.read_stream("person-2")[0].data == {
+        "first_name": "A",
+        "last_name": "B",
+        "country": "unknown",
+    }

@@ -25,7 +25,7 @@ ADDRESS = ShippingAddress("1 Main St", "Ghent", "9000", "BE")
 
 def created(*lines: OrderLine) -> OrderCreated:
     lines = lines or (OrderLine(MUG, "Mug", 2, Decimal("12.50")),)
-    total = sum((l.line_total for l in lines), Decimal("0")).quantize(Decimal("0.01"))
+    total = sum((line.line_total for line in lines), Decimal("0")).quantize(Decimal("0.01"))
     return OrderCreated(ORDER_ID, "ORD-000001", CUSTOMER, tuple(lines), ADDRESS, total, "EUR")
 
 
@@ -45,28 +45,49 @@ def test_creating_an_order_records_its_lines_total_and_number():
         ORDER_ID,
         order_number="ORD-000007",
         customer_id=CUSTOMER,
-        lines=[OrderLine(MUG, "Mug", 2, Decimal("12.50")), OrderLine(TEA, "Tea", 1, Decimal("4.20"))],
+        lines=[
+            OrderLine(MUG, "Mug", 2, Decimal("12.50")),
+            OrderLine(TEA, "Tea", 1, Decimal("4.20")),
+        ],
         shipping_address=ADDRESS,
         currency="EUR",
     )
     (event,) = order.pending
     assert isinstance(event, OrderCreated)
-    assert (event.order_number, event.total, event.currency) == ("ORD-000007", Decimal("29.20"), "EUR")
+    assert (event.order_number, event.total, event.currency) == (
+        "ORD-000007",
+        Decimal("29.20"),
+        "EUR",
+    )
     assert order.status == "PENDING" and order.version == 1
 
 
 def test_creating_an_order_merges_repeated_products_into_one_line():
     order = Order.create(
-        ORDER_ID, order_number="ORD-1", customer_id=CUSTOMER, shipping_address=ADDRESS, currency="EUR",
-        lines=[OrderLine(MUG, "Mug", 2, Decimal("12.50")), OrderLine(MUG, "Mug", 3, Decimal("12.50"))],
+        ORDER_ID,
+        order_number="ORD-1",
+        customer_id=CUSTOMER,
+        shipping_address=ADDRESS,
+        currency="EUR",
+        lines=[
+            OrderLine(MUG, "Mug", 2, Decimal("12.50")),
+            OrderLine(MUG, "Mug", 3, Decimal("12.50")),
+        ],
     )
-    assert [(l.product_id, l.quantity) for l in order.lines] == [(MUG, 5)]
+    assert [(line.product_id, line.quantity) for line in order.lines] == [(MUG, 5)]
 
 
 def test_creating_an_order_with_more_than_ten_lines_is_refused():
     lines = [OrderLine(uuid4(), f"P{i}", 1, Decimal("1.00")) for i in range(11)]
     with pytest.raises(TooManyItems):
-        Order.create(ORDER_ID, order_number="ORD-1", customer_id=CUSTOMER, lines=lines, shipping_address=ADDRESS, currency="EUR")
+        Order.create(
+            ORDER_ID,
+            order_number="ORD-1",
+            customer_id=CUSTOMER,
+            lines=lines,
+            shipping_address=ADDRESS,
+            currency="EUR",
+        )
 
 
 def test_adding_a_product_already_on_the_order_raises_that_lines_quantity_at_its_price():
@@ -80,7 +101,8 @@ def test_adding_a_product_already_on_the_order_raises_that_lines_quantity_at_its
 def test_adding_a_new_product_adds_a_line():
     order = given(created())
     order.add_item(TEA, "Tea", 1, Decimal("4.20"))
-    assert [l.product_id for l in order.lines] == [MUG, TEA] and order.total == Decimal("29.20")
+    assert [line.product_id for line in order.lines] == [MUG, TEA]
+    assert order.total == Decimal("29.20")
 
 
 def test_an_eleventh_line_is_refused():
@@ -93,7 +115,12 @@ def test_an_eleventh_line_is_refused():
 
 @pytest.mark.parametrize("history", [[paid()], [OrderCancelled(ORDER_ID, "changed my mind")]])
 def test_adding_removing_or_paying_when_not_pending_is_refused(history):
-    order = given(created(OrderLine(MUG, "Mug", 1, Decimal("1.00")), OrderLine(TEA, "Tea", 1, Decimal("1.00"))), *history)
+    order = given(
+        created(
+            OrderLine(MUG, "Mug", 1, Decimal("1.00")), OrderLine(TEA, "Tea", 1, Decimal("1.00"))
+        ),
+        *history,
+    )
     for attempt in (
         lambda: order.add_item(TEA, "Tea", 1, Decimal("1")),
         lambda: order.remove_item(TEA),
@@ -105,7 +132,11 @@ def test_adding_removing_or_paying_when_not_pending_is_refused(history):
 
 
 def test_removing_a_line_records_the_new_total():
-    order = given(created(OrderLine(MUG, "Mug", 2, Decimal("12.50")), OrderLine(TEA, "Tea", 1, Decimal("4.20"))))
+    order = given(
+        created(
+            OrderLine(MUG, "Mug", 2, Decimal("12.50")), OrderLine(TEA, "Tea", 1, Decimal("4.20"))
+        )
+    )
     order.remove_item(TEA)
     assert order.pending == [ItemRemovedFromOrder(ORDER_ID, TEA, Decimal("25.00"))]
 
@@ -123,7 +154,9 @@ def test_removing_a_product_that_is_not_on_the_order_names_nothing():
 def test_paying_a_pending_order_records_the_payment_and_amount():
     order = given(created())
     order.pay("pay-9")
-    assert order.pending == [OrderPaid(ORDER_ID, "pay-9", Decimal("25.00"))] and order.status == "PAID"
+    assert (
+        order.pending == [OrderPaid(ORDER_ID, "pay-9", Decimal("25.00"))] and order.status == "PAID"
+    )
 
 
 def test_shipping_a_paid_order_records_carrier_and_tracking():
@@ -132,7 +165,9 @@ def test_shipping_a_paid_order_records_carrier_and_tracking():
     assert order.pending == [OrderShipped(ORDER_ID, "DHL", "TR-1")] and order.status == "SHIPPED"
 
 
-@pytest.mark.parametrize("history", [[], [paid(), OrderShipped(ORDER_ID, "DHL", "1")], [OrderCancelled(ORDER_ID, "x")]])
+@pytest.mark.parametrize(
+    "history", [[], [paid(), OrderShipped(ORDER_ID, "DHL", "1")], [OrderCancelled(ORDER_ID, "x")]]
+)
 def test_shipping_an_order_that_is_not_paid_is_refused(history):
     with pytest.raises(InvalidTransition):
         given(created(), *history).ship("DHL", "TR-1")
@@ -142,10 +177,15 @@ def test_shipping_an_order_that_is_not_paid_is_refused(history):
 def test_pending_and_paid_orders_can_be_cancelled(history):
     order = given(created(), *history)
     order.cancel("customer asked")
-    assert order.pending == [OrderCancelled(ORDER_ID, "customer asked")] and order.status == "CANCELLED"
+    assert (
+        order.pending == [OrderCancelled(ORDER_ID, "customer asked")]
+        and order.status == "CANCELLED"
+    )
 
 
-@pytest.mark.parametrize("history", [[paid(), OrderShipped(ORDER_ID, "DHL", "1")], [OrderCancelled(ORDER_ID, "x")]])
+@pytest.mark.parametrize(
+    "history", [[paid(), OrderShipped(ORDER_ID, "DHL", "1")], [OrderCancelled(ORDER_ID, "x")]]
+)
 def test_cancelling_a_shipped_or_cancelled_order_is_refused(history):
     with pytest.raises(InvalidTransition):
         given(created(), *history).cancel("too late")
@@ -153,5 +193,7 @@ def test_cancelling_a_shipped_or_cancelled_order_is_refused(history):
 
 def test_replaying_history_never_checks_rules():
     # A stored history is a fact even where today's rules would refuse it.
-    order = given(created(), paid(), OrderShipped(ORDER_ID, "DHL", "1"), OrderCancelled(ORDER_ID, "legacy"))
+    order = given(
+        created(), paid(), OrderShipped(ORDER_ID, "DHL", "1"), OrderCancelled(ORDER_ID, "legacy")
+    )
     assert order.status == "CANCELLED" and order.version == 4

@@ -8,7 +8,9 @@ from django.core.management.base import BaseCommand
 
 
 class Command(BaseCommand):
-    help = "Create the demo staff user (DEMO_USERNAME / DEMO_PASSWORD, default demo / chronicle-demo)."
+    help = (
+        "Create the demo staff user (DEMO_USERNAME / DEMO_PASSWORD, default demo / chronicle-demo)."
+    )
 
     def handle(self, *args, **options):
         username = os.environ.get("DEMO_USERNAME", "demo")
@@ -21,4 +23,6 @@ class Command(BaseCommand):
         if rebuild:
             user.user_permissions.add(rebuild)
         verb = "Created" if created else "Reset"
-        self.stdout.write(self.style.SUCCESS(f"{verb} demo staff user: username={username} password={password}"))
+        self.stdout.write(
+            self.style.SUCCESS(f"{verb} demo staff user: username={username} password={password}")
+        )

@@ -15,8 +15,32 @@ from orders.errors import DomainError
 from orders.events import ShippingAddress
 from orders.handlers import execute
 
-FIRST = ["Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Margaret", "Ken", "Radia", "Tim", "Frances", "John"]
-LAST = ["Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Hamilton", "Thompson", "Perlman", "Berners-Lee"]
+FIRST = [
+    "Ada",
+    "Grace",
+    "Alan",
+    "Edsger",
+    "Barbara",
+    "Donald",
+    "Margaret",
+    "Ken",
+    "Radia",
+    "Tim",
+    "Frances",
+    "John",
+]
+LAST = [
+    "Lovelace",
+    "Hopper",
+    "Turing",
+    "Dijkstra",
+    "Liskov",
+    "Knuth",
+    "Hamilton",
+    "Thompson",
+    "Perlman",
+    "Berners-Lee",
+]
 PRODUCTS = [
     ("MUG-001", "Chronicle mug", "12.50"),
     ("TEE-001", "Event-sourced T-shirt", "24.00"),
@@ -27,7 +51,12 @@ PRODUCTS = [
     ("BAG-001", "Projection tote bag", "15.00"),
     ("BOT-001", "Snapshot bottle", "21.00"),
 ]
-CITIES = [("Ghent", "9000", "BE"), ("Lyon", "69001", "FR"), ("Utrecht", "3511", "NL"), ("Porto", "4000", "PT")]
+CITIES = [
+    ("Ghent", "9000", "BE"),
+    ("Lyon", "69001", "FR"),
+    ("Utrecht", "3511", "NL"),
+    ("Porto", "4000", "PT"),
+]
 
 
 class Command(BaseCommand):
@@ -55,17 +84,29 @@ class Command(BaseCommand):
             if n == orders // 2:
                 self._some_changes(rng, customer_ids, product_ids)
         summary = ", ".join(f"{count} {state}" for state, count in sorted(states.items()))
-        self.stdout.write(self.style.SUCCESS(f"Seeded {customers} customers, {len(product_ids)} products, {orders} orders: {summary}"))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Seeded {customers} customers, {len(product_ids)} products, "
+                f"{orders} orders: {summary}"
+            )
+        )
 
     def _customer(self, rng: random.Random, n: int):
         first, last = rng.choice(FIRST), rng.choice(LAST)
         command = c.RegisterCustomer(
-            name=f"{first} {last}", email=f"{first}.{last}.{n}@example.com".lower(), phone=f"+32 470 {n:06d}"
+            name=f"{first} {last}",
+            email=f"{first}.{last}.{n}@example.com".lower(),
+            phone=f"+32 470 {n:06d}",
         )
         return execute(command).id
 
     def _product(self, sku: str, name: str, price: str):
-        command = c.AddProduct(sku=sku, name=name, price=Decimal(price), image_url=f"https://img.example/{sku.lower()}.png")
+        command = c.AddProduct(
+            sku=sku,
+            name=name,
+            price=Decimal(price),
+            image_url=f"https://img.example/{sku.lower()}.png",
+        )
         return execute(command).id
 
     def _order(self, rng: random.Random, customer_id, product_ids) -> str:
@@ -77,37 +118,72 @@ class Command(BaseCommand):
                 customer_id=customer_id,
                 correlation_id=correlation,
                 items=tuple(c.ItemRequest(p, rng.randint(1, 3)) for p in picked),
-                shipping_address=ShippingAddress(f"{rng.randint(1, 200)} Market Street", city, postal, country),
+                shipping_address=ShippingAddress(
+                    f"{rng.randint(1, 200)} Market Street", city, postal, country
+                ),
             )
         ).id
         fate = rng.random()
         steps: list[c.Command] = []
         if rng.random() < 0.3:
-            steps.append(c.AddItem(order_id=order, product_id=rng.choice(product_ids), quantity=1, correlation_id=correlation))
+            steps.append(
+                c.AddItem(
+                    order_id=order,
+                    product_id=rng.choice(product_ids),
+                    quantity=1,
+                    correlation_id=correlation,
+                )
+            )
         if fate < 0.15:
-            steps.append(c.CancelOrder(order_id=order, reason="changed my mind", correlation_id=correlation))
+            steps.append(
+                c.CancelOrder(order_id=order, reason="changed my mind", correlation_id=correlation)
+            )
         elif fate < 0.35:
             pass  # stays pending
         else:
-            steps.append(c.PayOrder(order_id=order, payment_id=f"pay-{uuid4().hex[:10]}", correlation_id=correlation))
+            steps.append(
+                c.PayOrder(
+                    order_id=order, payment_id=f"pay-{uuid4().hex[:10]}", correlation_id=correlation
+                )
+            )
             if fate < 0.45:
-                steps.append(c.CancelOrder(order_id=order, reason="out of delivery area", correlation_id=correlation))
+                steps.append(
+                    c.CancelOrder(
+                        order_id=order, reason="out of delivery area", correlation_id=correlation
+                    )
+                )
             elif fate < 0.85:
                 steps.append(
-                    c.ShipOrder(order_id=order, carrier=rng.choice(["DHL", "bpost", "UPS"]),
-                                tracking_number=f"TR{rng.randint(10**8, 10**9)}", correlation_id=correlation)
+                    c.ShipOrder(
+                        order_id=order,
+                        carrier=rng.choice(["DHL", "bpost", "UPS"]),
+                        tracking_number=f"TR{rng.randint(10**8, 10**9)}",
+                        correlation_id=correlation,
+                    )
                 )
         status = "PENDING"
         for step in steps:
             try:
                 execute(step)
-                status = {c.PayOrder: "PAID", c.ShipOrder: "SHIPPED", c.CancelOrder: "CANCELLED"}.get(type(step), status)
+                status = {
+                    c.PayOrder: "PAID",
+                    c.ShipOrder: "SHIPPED",
+                    c.CancelOrder: "CANCELLED",
+                }.get(type(step), status)
             except DomainError:
                 pass
         return status
 
     def _some_changes(self, rng: random.Random, customer_ids, product_ids) -> None:
         for customer_id in rng.sample(customer_ids, min(3, len(customer_ids))):
-            execute(c.ChangeCustomerEmail(customer_id=customer_id, email=f"new.{uuid4().hex[:6]}@example.com"))
+            execute(
+                c.ChangeCustomerEmail(
+                    customer_id=customer_id, email=f"new.{uuid4().hex[:6]}@example.com"
+                )
+            )
         for product_id in rng.sample(product_ids, 2):
-            execute(c.ChangeProductPrice(product_id=product_id, price=Decimal(rng.randint(300, 3000)) / 100))
+            execute(
+                c.ChangeProductPrice(
+                    product_id=product_id, price=Decimal(rng.randint(300, 3000)) / 100
+                )
+            )
