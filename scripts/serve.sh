@@ -5,24 +5,25 @@ PY=${PY:-.venv/bin/python}
 HOST=${HOST:-127.0.0.1}
 PORT=${PORT:-8000}
 
-pids=()
+groups=()
 stop() {
   trap - INT TERM EXIT
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  # Each child leads its own process group, so its workers are signalled too.
+  for group in "${groups[@]}"; do kill -TERM -- "-$group" 2>/dev/null || true; done
   # qcluster can hang on SIGTERM: give it a few seconds, then kill it.
-  for _ in 1 2 3 4 5 6 7 8 9 10; do
+  for _ in $(seq 1 20); do
     alive=0
-    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
-    [ "$alive" = 0 ] && break
-    sleep 0.5
+    for group in "${groups[@]}"; do kill -0 -- "-$group" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && return
+    sleep 0.25
   done
-  for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+  for group in "${groups[@]}"; do kill -KILL -- "-$group" 2>/dev/null || true; done
 }
 trap stop INT TERM EXIT
 
-"$PY" manage.py qcluster &
-pids+=($!)
-"$PY" manage.py runserver --noreload "$HOST:$PORT" &
-pids+=($!)
+setsid "$PY" manage.py qcluster &
+groups+=($!)
+setsid "$PY" manage.py runserver --noreload "$HOST:$PORT" &
+groups+=($!)
 echo "Chronicle: http://$HOST:$PORT/admin/  (API docs: http://$HOST:$PORT/api/docs/). Ctrl-C stops."
 wait -n
