@@ -10,6 +10,11 @@ from orders.api.auth import AuthTokenApi
 from problems.handler import api_not_found
 
 
+admin.site.site_header = "Chronicle staff"
+admin.site.site_title = "Chronicle"
+admin.site.index_title = "What happened"
+
+
 def shared(name: str, *views: type) -> type:
     return type(name, views, {})
 
