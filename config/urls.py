@@ -31,4 +31,5 @@ urlpatterns = [
     re_path(r"^api/", api_not_found, name="api-not-found"),
 ]
 
+handler400 = "problems.handler.bad_request"
 handler500 = "problems.handler.server_error"

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
@@ -128,3 +129,14 @@ def server_error(request: HttpRequest) -> HttpResponse:
         )
         return JsonResponse(body, status=500, content_type=CONTENT_TYPE)
     return defaults.server_error(request)
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """Django's 400 handler (e.g. a body over the upload limit): problems under /api/."""
+    if not request.path.startswith("/api/"):
+        return defaults.bad_request(request, exception)
+    if isinstance(exception, RequestDataTooBig):
+        body = problem_body(413, "payload_too_large", "Payload too large", str(exception))
+        return JsonResponse(body, status=413, content_type=CONTENT_TYPE)
+    body = problem_body(400, "invalid_request", "Invalid request", "The request could not be read.")
+    return JsonResponse(body, status=400, content_type=CONTENT_TYPE)

@@ -1,0 +1,83 @@
+"""Hostile bodies get a clear 4xx problem and leave the store exactly as it was."""
+
+import json
+
+import pytest
+
+from eventstore.models import Event
+from tests.api.test_commands import problem
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def unchanged_store(shop):
+    before = Event.objects.count()
+    yield
+    assert Event.objects.count() == before
+
+
+def test_deeply_nested_json_is_a_400(staff, unchanged_store):
+    problem(staff.raw("/api/orders/", "[" * 50_000 + "]" * 50_000), 400, "invalid_request")
+
+
+def test_an_oversized_body_is_a_413(staff, unchanged_store):
+    body = json.dumps({"sku": "S", "name": "x" * 400_000, "price": "1.00"})
+    problem(staff.raw("/api/products/", body), 413, "payload_too_large")
+
+
+@pytest.mark.parametrize(
+    "price", ["1e9999", "NaN", "Infinity", 10**30, "12.345", True, None, [], {}]
+)
+def test_absurd_amounts_are_a_400(staff, unchanged_store, price):
+    problem(
+        staff.post("/api/products/", {"sku": "S", "name": "N", "price": price}),
+        400,
+        "invalid_request",
+    )
+
+
+@pytest.mark.parametrize("quantity", [0, -1, 1001, 10**18, 1.5, "1", None])
+def test_absurd_quantities_are_a_400(shop, unchanged_store, quantity):
+    body = {
+        "items": [{"product_id": str(shop["mug"]), "quantity": quantity}],
+        "shipping_address": {},
+    }
+    problem(shop["alice"].post("/api/orders/", body), 400, "invalid_request")
+
+
+@pytest.mark.parametrize("name", ["bad\x00name", "line\nbreak", "\x1b[31mred", ""])
+def test_control_characters_and_empty_names_are_a_400(staff, unchanged_store, name):
+    problem(
+        staff.post("/api/customers/", {"name": name, "email": "e@example.com", "phone": "1"}),
+        400,
+        "invalid_request",
+    )
+
+
+def test_unicode_names_are_welcome(staff):
+    response = staff.post(
+        "/api/customers/", {"name": "Zoë Ωmega 山田 🚀", "email": "z@example.com", "phone": "1"}
+    )
+    assert response.status_code == 201
+    assert (
+        Event.objects.get(stream_id=f"customer-{response.json()['id']}").data["name"]
+        == "Zoë Ωmega 山田 🚀"
+    )
+
+
+@pytest.mark.parametrize(
+    "content_type, content",
+    [
+        ("text/plain", '{"sku": "S", "name": "N", "price": "1.00"}'),
+        ("application/xml", "<product/>"),
+        ("multipart/form-data; boundary=x", "--x--"),
+    ],
+)
+def test_wrong_content_types_are_a_400(staff, unchanged_store, content_type, content):
+    problem(staff.raw("/api/products/", content, content_type), 400, "invalid_request")
+
+
+def test_a_json_array_or_scalar_body_is_a_400(staff, unchanged_store):
+    for body in ("[]", "42", '"text"', "null"):
+        problem(staff.raw("/api/products/", body), 400, "invalid_request")
