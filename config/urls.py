@@ -9,7 +9,6 @@ from orders.api import views as commands
 from orders.api.auth import AuthTokenApi
 from problems.handler import api_not_found
 
-
 admin.site.site_header = "Chronicle staff"
 admin.site.site_title = "Chronicle"
 admin.site.index_title = "What happened"
