@@ -105,8 +105,9 @@ def _converter(tp: Any) -> Callable[[Any], Any]:
         item = _converter(args[0]) if args else _identity
         return lambda v: origin(item(x) for x in v)
     if origin is dict:
+        key_conv = _converter(args[0]) if args else _identity
         value_conv = _converter(args[1]) if args else _identity
-        return lambda v: {k: value_conv(x) for k, x in v.items()}
+        return lambda v: {key_conv(k): value_conv(x) for k, x in v.items()}
     if isinstance(tp, type) and issubclass(tp, Enum):
         return tp
     if dataclasses.is_dataclass(tp):

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from uuid import UUID, uuid4
 
-from orders.events import ShippingAddress
+from orders.events import ShipmentLine, ShippingAddress
 
 
 def _now() -> dt.datetime:
@@ -107,3 +107,45 @@ class ShipOrder(Command):
 class CancelOrder(Command):
     order_id: UUID
     reason: str
+
+
+# Fulfillment steps, sent by the fulfillment process with ids derived from the causing event.
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReserveStock(Command):
+    product_id: UUID
+    order_id: UUID
+    quantity: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReleaseStock(Command):
+    product_id: UUID
+    order_id: UUID
+
+
+@dataclass(frozen=True, kw_only=True)
+class IssueStock(Command):
+    product_id: UUID
+    order_id: UUID
+
+
+@dataclass(frozen=True, kw_only=True)
+class CreateShipment(Command):
+    shipment_id: UUID
+    order_id: UUID
+    lines: tuple[ShipmentLine, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class CancelShipment(Command):
+    shipment_id: UUID
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class MarkOrderReadyToShip(Command):
+    order_id: UUID
+    shipment_id: UUID
+    tracking_number: str

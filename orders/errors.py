@@ -34,6 +34,16 @@ class InsufficientStock(DomainError):
     code = "insufficient_stock"
 
 
+class NotReadyToShip(DomainError):
+    """Paid, but the stock is still being reserved (or was never reserved)."""
+
+    code = "not_ready_to_ship"
+
+
+class NotReserved(DomainError):
+    code = "not_reserved"
+
+
 class DuplicateSku(DomainError):
     code = "duplicate_sku"
 

@@ -141,3 +141,80 @@ class StockReceived(DomainEvent):
     product_id: UUID
     quantity: int
     on_hand: int
+
+
+# Fulfillment: reservations, shipments and refunds
+
+
+@event("StockReserved")
+@dataclass(frozen=True)
+class StockReserved(DomainEvent):
+    """Stock set aside for one order's line; ``reserved`` is the product's total after it."""
+
+    product_id: UUID
+    order_id: UUID
+    quantity: int
+    reserved: int
+
+
+@event("StockReleased")
+@dataclass(frozen=True)
+class StockReleased(DomainEvent):
+    product_id: UUID
+    order_id: UUID
+    quantity: int
+    reserved: int
+
+
+@event("StockIssued")
+@dataclass(frozen=True)
+class StockIssued(DomainEvent):
+    """Reserved stock left the warehouse with a shipped order."""
+
+    product_id: UUID
+    order_id: UUID
+    quantity: int
+    on_hand: int
+    reserved: int
+
+
+@dataclass(frozen=True)
+class ShipmentLine:
+    product_id: UUID
+    quantity: int
+
+
+@event("ShipmentCreated")
+@dataclass(frozen=True)
+class ShipmentCreated(DomainEvent):
+    shipment_id: UUID
+    order_id: UUID
+    tracking_number: str
+    lines: tuple[ShipmentLine, ...]
+
+
+@event("ShipmentCancelled")
+@dataclass(frozen=True)
+class ShipmentCancelled(DomainEvent):
+    shipment_id: UUID
+    order_id: UUID
+    reason: str
+
+
+@event("OrderReadyToShip")
+@dataclass(frozen=True)
+class OrderReadyToShip(DomainEvent):
+    """Every line is reserved and a shipment exists: staff may ship."""
+
+    order_id: UUID
+    shipment_id: UUID
+    tracking_number: str
+
+
+@event("OrderRefunded")
+@dataclass(frozen=True)
+class OrderRefunded(DomainEvent):
+    order_id: UUID
+    payment_id: str
+    amount: Decimal
+    reason: str

@@ -31,6 +31,7 @@ from orders.inventory import Inventory
 from orders.models import OrderNumber, SkuClaim
 from orders.order import Order
 from orders.product import Product
+from orders.shipment import Shipment
 
 MAX_ATTEMPTS = 8
 
@@ -38,6 +39,7 @@ orders = Repository(Order)
 customers = Repository(Customer)
 products = Repository(Product)
 inventories = Repository(Inventory)
+shipments = Repository(Shipment)
 
 A = TypeVar("A", bound=Aggregate)
 AfterSave = Callable[["CommandResult"], None]
@@ -199,6 +201,71 @@ def handle_cancel_order(cmd: c.CancelOrder, after_save: AfterSave | None = None)
     return _run(cmd, work, after_save)
 
 
+# Fulfillment steps
+
+
+def handle_reserve_stock(cmd: c.ReserveStock, after_save: AfterSave | None = None) -> CommandResult:
+    def work() -> CommandResult:
+        inventory = _load_or_new(inventories, cmd.product_id)
+        inventory.reserve(cmd.order_id, cmd.quantity)
+        return _save(inventories, inventory, cmd)
+
+    return _run(cmd, work, after_save)
+
+
+def handle_release_stock(cmd: c.ReleaseStock, after_save: AfterSave | None = None) -> CommandResult:
+    def work() -> CommandResult:
+        inventory = _load_or_new(inventories, cmd.product_id)
+        inventory.release(cmd.order_id)
+        return _save(inventories, inventory, cmd)
+
+    return _run(cmd, work, after_save)
+
+
+def handle_issue_stock(cmd: c.IssueStock, after_save: AfterSave | None = None) -> CommandResult:
+    def work() -> CommandResult:
+        inventory = _load_or_new(inventories, cmd.product_id)
+        inventory.issue(cmd.order_id)
+        return _save(inventories, inventory, cmd)
+
+    return _run(cmd, work, after_save)
+
+
+def handle_create_shipment(
+    cmd: c.CreateShipment, after_save: AfterSave | None = None
+) -> CommandResult:
+    def work() -> CommandResult:
+        try:
+            shipment = shipments.load(cmd.shipment_id)
+        except StreamNotFound:
+            shipment = Shipment.create(cmd.shipment_id, order_id=cmd.order_id, lines=cmd.lines)
+        return _save(shipments, shipment, cmd)
+
+    return _run(cmd, work, after_save)
+
+
+def handle_cancel_shipment(
+    cmd: c.CancelShipment, after_save: AfterSave | None = None
+) -> CommandResult:
+    def work() -> CommandResult:
+        shipment = _load(shipments, cmd.shipment_id, cmd)
+        shipment.cancel(cmd.reason)
+        return _save(shipments, shipment, cmd)
+
+    return _run(cmd, work, after_save)
+
+
+def handle_mark_order_ready_to_ship(
+    cmd: c.MarkOrderReadyToShip, after_save: AfterSave | None = None
+) -> CommandResult:
+    def work() -> CommandResult:
+        order = _load(orders, cmd.order_id, cmd)
+        order.mark_ready_to_ship(cmd.shipment_id, cmd.tracking_number)
+        return _save(orders, order, cmd)
+
+    return _run(cmd, work, after_save)
+
+
 HANDLERS: dict[type[c.Command], Callable[[Any, AfterSave | None], CommandResult]] = {
     c.RegisterCustomer: handle_register_customer,
     c.ChangeCustomerEmail: handle_change_customer_email,
@@ -211,6 +278,12 @@ HANDLERS: dict[type[c.Command], Callable[[Any, AfterSave | None], CommandResult]
     c.PayOrder: handle_pay_order,
     c.ShipOrder: handle_ship_order,
     c.CancelOrder: handle_cancel_order,
+    c.ReserveStock: handle_reserve_stock,
+    c.ReleaseStock: handle_release_stock,
+    c.IssueStock: handle_issue_stock,
+    c.CreateShipment: handle_create_shipment,
+    c.CancelShipment: handle_cancel_shipment,
+    c.MarkOrderReadyToShip: handle_mark_order_ready_to_ship,
 }
 
 

@@ -17,6 +17,8 @@ from orders.events import (
     OrderCreated,
     OrderLine,
     OrderPaid,
+    OrderReadyToShip,
+    OrderRefunded,
     OrderShipped,
     ShippingAddress,
 )
@@ -25,6 +27,16 @@ MAX_LINES = 10
 CENTS = Decimal("0.01")
 
 PENDING, PAID, SHIPPED, CANCELLED = "PENDING", "PAID", "SHIPPED", "CANCELLED"
+
+
+class Fulfillment:
+    """How far an order's goods are; a field of its own beside the status."""
+
+    AWAITING_PAYMENT = "awaiting_payment"
+    RESERVING = "reserving"
+    READY_TO_SHIP = "ready_to_ship"
+    SHIPPED = "shipped"
+    REFUNDED = "refunded"
 
 
 def total_of(lines: tuple[OrderLine, ...]) -> Decimal:
@@ -58,6 +70,8 @@ class Order(Aggregate):
     carrier: str = ""
     tracking_number: str = ""
     cancel_reason: str = ""
+    fulfillment: str = ""
+    shipment_id: UUID | None = None
 
     # Commands: check, then record.
 
@@ -134,9 +148,17 @@ class Order(Aggregate):
         )
 
     def cancel(self, reason: str) -> None:
+        """Cancel; a paid order is refunded first, so no money is kept for nothing."""
         if self.status not in (PENDING, PAID):
             raise InvalidTransition(f"a {self.status} order cannot be cancelled")
+        if self.status == PAID:
+            self._record(OrderRefunded(self.id, self.payment_id, self.total, reason))
         self._record(OrderCancelled(order_id=self.id, reason=reason))
+
+    def mark_ready_to_ship(self, shipment_id: UUID, tracking_number: str) -> None:
+        """Every line is reserved. Repeating it, or a cancellation meanwhile, changes nothing."""
+        if self.status == PAID and self.fulfillment == Fulfillment.RESERVING:
+            self._record(OrderReadyToShip(self.id, shipment_id, tracking_number))
 
     def line_for(self, product_id: UUID) -> OrderLine | None:
         return next((line for line in self.lines if line.product_id == product_id), None)
@@ -165,6 +187,7 @@ class Order(Aggregate):
         self.shipping_address = event.shipping_address
         self.total = event.total
         self.currency = event.currency
+        self.fulfillment = Fulfillment.AWAITING_PAYMENT
 
     @apply.register
     def _item_added(self, event: ItemAddedToOrder) -> None:
@@ -183,12 +206,23 @@ class Order(Aggregate):
     def _paid(self, event: OrderPaid) -> None:
         self.status = PAID
         self.payment_id = event.payment_id
+        self.fulfillment = Fulfillment.RESERVING
 
     @apply.register
     def _shipped(self, event: OrderShipped) -> None:
         self.status = SHIPPED
         self.carrier = event.carrier
         self.tracking_number = event.tracking_number
+        self.fulfillment = Fulfillment.SHIPPED
+
+    @apply.register
+    def _ready(self, event: OrderReadyToShip) -> None:
+        self.fulfillment = Fulfillment.READY_TO_SHIP
+        self.shipment_id = event.shipment_id
+
+    @apply.register
+    def _refunded(self, event: OrderRefunded) -> None:
+        self.fulfillment = Fulfillment.REFUNDED
 
     @apply.register
     def _cancelled(self, event: OrderCancelled) -> None:

@@ -134,7 +134,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """Django's 400 handler (e.g. a body over the upload limit): problems under /api/."""
     if not request.path.startswith("/api/"):
-        return defaults.bad_request(request, exception)
+        return defaults.bad_request(request, exception or Exception("bad request"))
     if isinstance(exception, RequestDataTooBig):
         body = problem_body(413, "payload_too_large", "Payload too large", str(exception))
         return JsonResponse(body, status=413, content_type=CONTENT_TYPE)

@@ -13,6 +13,8 @@ from orders.events import (
     OrderCreated,
     OrderLine,
     OrderPaid,
+    OrderReadyToShip,
+    OrderRefunded,
     OrderShipped,
     ShippingAddress,
 )
@@ -173,14 +175,33 @@ def test_shipping_an_order_that_is_not_paid_is_refused(history):
         given(created(), *history).ship("DHL", "TR-1")
 
 
-@pytest.mark.parametrize("history", [[], [paid()]])
-def test_pending_and_paid_orders_can_be_cancelled(history):
-    order = given(created(), *history)
+def test_cancelling_a_pending_order_records_the_cancellation():
+    order = given(created())
     order.cancel("customer asked")
-    assert (
-        order.pending == [OrderCancelled(ORDER_ID, "customer asked")]
-        and order.status == "CANCELLED"
-    )
+    assert order.pending == [OrderCancelled(ORDER_ID, "customer asked")]
+    assert order.status == "CANCELLED"
+
+
+def test_cancelling_a_paid_order_refunds_it_first():
+    order = given(created(), paid())
+    order.cancel("customer asked")
+    assert order.pending == [
+        OrderRefunded(ORDER_ID, "pay-1", Decimal("25.00"), "customer asked"),
+        OrderCancelled(ORDER_ID, "customer asked"),
+    ]
+    assert (order.status, order.fulfillment) == ("CANCELLED", "refunded")
+
+
+def test_an_order_is_ready_to_ship_once_and_only_while_paid():
+    shipment = uuid4()
+    order = given(created(), paid())
+    assert order.fulfillment == "reserving"
+    order.mark_ready_to_ship(shipment, "CHR1")
+    order.mark_ready_to_ship(shipment, "CHR1")
+    assert order.pending == [OrderReadyToShip(ORDER_ID, shipment, "CHR1")]
+    cancelled = given(created(), paid(), OrderCancelled(ORDER_ID, "x"))
+    cancelled.mark_ready_to_ship(shipment, "CHR1")
+    assert cancelled.pending == []
 
 
 @pytest.mark.parametrize(
