@@ -22,12 +22,12 @@ class OrderNumber(models.Model):
 
     id = models.BigAutoField(primary_key=True)
 
+    def __str__(self) -> str:
+        return f"ORD-{self.pk:06d}"
+
     @classmethod
     def allocate(cls) -> str:
         return f"ORD-{cls.objects.create().pk:06d}"
-
-    def __str__(self) -> str:
-        return f"ORD-{self.pk:06d}"
 
 
 class SkuClaim(models.Model):
