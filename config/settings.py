@@ -50,6 +50,11 @@ INSTALLED_APPS = [
     "projections",
 ]
 
+# The HTTP benchmark's baseline endpoint (bench/baseline); never installed otherwise.
+CHRONICLE_BENCH = env_bool("CHRONICLE_BENCH", False)
+if CHRONICLE_BENCH:
+    INSTALLED_APPS.append("bench.baseline")
+
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -147,6 +152,8 @@ SPECTACULAR_SETTINGS = {
 
 # Chronicle's own knobs.
 SHOP_CURRENCY = os.environ.get("SHOP_CURRENCY", "EUR")
+# Called after every transaction that appended events commits.
+EVENTSTORE_AFTER_COMMIT = ["projections.dispatch.wake"]
 EVENTSTORE_SNAPSHOT_EVERY = int(os.environ.get("EVENTSTORE_SNAPSHOT_EVERY", "50"))
 PROJECTIONS_BATCH_SIZE = int(os.environ.get("PROJECTIONS_BATCH_SIZE", "500"))
 PROJECTIONS_BATCHES_PER_TASK = int(os.environ.get("PROJECTIONS_BATCHES_PER_TASK", "20"))

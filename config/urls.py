@@ -1,6 +1,7 @@
 """Routes. Where a command and a query share a path, one class serves both: the
 query view's GET and the command view's POST (DESIGN.md)."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -8,6 +9,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from orders.api import views as commands
 from orders.api.auth import AuthTokenApi
 from problems.handler import api_not_found
+from projections import api as queries
 
 admin.site.site_header = "Chronicle staff"
 admin.site.site_title = "Chronicle"
@@ -23,12 +25,28 @@ urlpatterns = [
     path("api/auth/token/", AuthTokenApi.as_view(), name="auth-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
-    path("api/customers/", commands.CustomerRegisterApi.as_view(), name="customers"),
-    path("api/products/", commands.ProductAddApi.as_view(), name="products"),
-    path("api/orders/", commands.OrderCreateApi.as_view(), name="orders"),
+    path(
+        "api/customers/",
+        shared("CustomersApi", queries.CustomerDirectoryApi, commands.CustomerRegisterApi).as_view(),
+        name="customers",
+    ),
+    path(
+        "api/products/",
+        shared("ProductsApi", queries.ProductCatalogApi, commands.ProductAddApi).as_view(),
+        name="products",
+    ),
+    path(
+        "api/orders/",
+        shared("OrdersApi", queries.OrderListApi, commands.OrderCreateApi).as_view(),
+        name="orders",
+    ),
     path("", include("orders.api.urls")),
+    path("", include("projections.urls")),
     re_path(r"^api/", api_not_found, name="api-not-found"),
 ]
+
+if settings.CHRONICLE_BENCH:
+    urlpatterns.insert(0, path("", include("bench.baseline.urls")))
 
 handler400 = "problems.handler.bad_request"
 handler500 = "problems.handler.server_error"

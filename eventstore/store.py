@@ -15,12 +15,15 @@ import datetime as dt
 import json
 import random
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, Literal
 from uuid import UUID, uuid4
 
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
+from django.utils.module_loading import import_string
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -194,6 +197,17 @@ def _insert_sql(
         + " RETURNING position"
     )
     return sql, params
+
+
+def _notify_on_commit(using: str) -> None:
+    """Run the configured hooks (e.g. waking the projection runners) once this commits."""
+    for hook in _after_commit_hooks():
+        transaction.on_commit(hook, using=using)
+
+
+@cache
+def _after_commit_hooks() -> tuple[Callable[[], None], ...]:
+    return tuple(import_string(path) for path in getattr(settings, "EVENTSTORE_AFTER_COMMIT", ()))
 
 
 def _replayed(connection: Any, stream_id: str, batch: list[NewEvent]) -> AppendResult | None:

@@ -1,0 +1,107 @@
+"""manage.py projections, catch_up and rebuild_projections."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from eventstore import store
+from projections.handlers.orders import OrderListProjection
+from projections.management.commands import catch_up as catch_up_command
+from projections.management.commands import rebuild_projections
+from projections.models import OrderSummary, ProjectionState
+from tests.projections.conftest import catch_up
+
+
+def run(*args: str) -> str:
+    out = StringIO()
+    call_command(*args, stdout=out, stderr=out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def history(shop):
+    alice = shop.customer()
+    mug = shop.product("MUG", "1.00")
+    for _ in range(3):
+        shop.order(alice, (mug, 1))
+    return shop
+
+
+def test_projections_shows_state_checkpoint_head_lag_and_errors(history):
+    catch_up("order_list")
+    lines = run("projections").splitlines()
+
+    assert lines[0].split()[:5] == ["NAME", "STATE", "GEN", "CHECKPOINT", "HEAD"]
+    rows = {line.split()[0]: line for line in lines[1:]}
+    assert set(rows) == {
+        "order_list",
+        "order_details",
+        "customer_statistics",
+        "catalog",
+        "customer_directory",
+    }
+    assert "up to date" in rows["order_list"]
+    assert "behind" in rows["catalog"] and " 5 " in rows["catalog"]
+
+
+def test_catch_up_runs_every_projection_to_the_head(history):
+    output = run("catch_up")
+    assert "applied" in output
+    assert OrderSummary.objects.count() == 3
+    assert run("catch_up") == ""
+
+
+def test_catch_up_follow_keeps_polling_until_interrupted(history, monkeypatch):
+    def interrupt(seconds):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(catch_up_command.time, "sleep", interrupt)
+    assert run("catch_up", "--follow").splitlines()[-1] == "stopped"
+    assert OrderSummary.objects.count() == 3
+
+
+def test_rebuild_shows_progress_and_switches(history):
+    catch_up()
+    output = run("rebuild_projections", "order_list", "--batch-size", "2")
+
+    assert "building generation 2" in output
+    assert "events/s" in output and "ETA" in output and "5/5 events" in output
+    assert output.rstrip().endswith("order_list: generation 2 is live")
+    assert ProjectionState.objects.get(name="order_list").generation == 2
+    assert OrderSummary.objects.filter(generation=2).count() == 3
+
+
+def test_rebuild_all_rebuilds_every_projection(history):
+    run("rebuild_projections", "--all")
+    assert set(ProjectionState.objects.values_list("generation", flat=True)) == {2}
+
+
+def test_rebuild_needs_names_it_knows(db):
+    with pytest.raises(CommandError, match="--all"):
+        run("rebuild_projections")
+    with pytest.raises(CommandError, match="no projection named 'nope'"):
+        run("rebuild_projections", "nope")
+
+
+def test_rebuild_async_queues_tasks(db, monkeypatch):
+    queued = []
+    monkeypatch.setattr(rebuild_projections, "async_task", lambda *a, **k: queued.append(a) or "t1")
+    output = run("rebuild_projections", "catalog", "order_list", "--async")
+    assert queued == [
+        ("projections.tasks.rebuild", "catalog"),
+        ("projections.tasks.rebuild", "order_list"),
+    ]
+    assert "catalog: rebuild queued (task t1)" in output
+
+
+def test_a_failing_rebuild_says_where_it_stopped(history, monkeypatch):
+    def broken(self, rows, e, r):
+        raise ValueError("bad data")
+
+    monkeypatch.setattr(OrderListProjection, "order_created", broken)
+    first_order = next(e for e in store.read_all() if e.event_type == "OrderCreated")
+    with pytest.raises(
+        CommandError, match=f"failed at position {first_order.position}: ValueError: bad"
+    ):
+        run("rebuild_projections", "order_list")

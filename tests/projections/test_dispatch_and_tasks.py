@@ -1,0 +1,104 @@
+"""Waking the runners after a commit, the django-q2 tasks, and the sweep schedule."""
+
+import datetime as dt
+import importlib
+
+import pytest
+from django.apps import apps
+from django.db import transaction
+from django.utils import timezone
+from django_q.conf import Conf
+from django_q.models import Schedule
+
+from projections import dispatch, tasks
+from projections.models import CatchUpRequest, OrderSummary, ProjectionState
+
+sweep_migration = importlib.import_module("projections.migrations.0002_sweep_schedule")
+
+
+@pytest.fixture
+def enqueued(monkeypatch):
+    calls = []
+    monkeypatch.setattr(dispatch, "async_task", lambda *args, **kwargs: calls.append(args))
+    return calls
+
+
+def test_wake_enqueues_one_task_until_that_task_starts(db, enqueued):
+    for _ in range(3):
+        dispatch.wake()
+    assert enqueued == [("projections.tasks.catch_up",)]
+
+    dispatch.acknowledge()  # the task started
+    dispatch.wake()
+    assert len(enqueued) == 2
+
+
+def test_a_claim_left_by_a_lost_task_is_taken_over(db, enqueued):
+    dispatch.wake()
+    CatchUpRequest.objects.update(requested_at=timezone.now() - dt.timedelta(minutes=5))
+    dispatch.wake()
+    assert len(enqueued) == 2
+
+
+def test_a_broken_broker_does_not_fail_the_committed_command(db, monkeypatch, caplog):
+    def broken(*args, **kwargs):
+        raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(dispatch, "async_task", broken)
+    monkeypatch.setattr(Conf, "SYNC", False)
+    dispatch.wake()
+    assert "the sweep will catch up" in caplog.text
+
+
+def test_the_catch_up_task_is_bounded_and_enqueues_a_successor_when_behind(
+    shop, enqueued, settings
+):
+    for name in ("Ann", "Ben", "Cid"):
+        shop.customer(name)
+    settings.PROJECTIONS_BATCH_SIZE = 1
+    settings.PROJECTIONS_BATCHES_PER_TASK = 2
+
+    assert tasks.catch_up("customer_directory") == 2
+    assert enqueued == [("projections.tasks.catch_up",)]
+    dispatch.acknowledge()
+    assert tasks.catch_up("customer_directory") == 1
+    assert len(enqueued) == 1, "caught up: no successor"
+
+
+def test_the_rebuild_task_builds_a_new_generation(shop, enqueued):
+    shop.customer()
+    tasks.catch_up()
+    tasks.rebuild("customer_directory")
+    assert ProjectionState.objects.get(name="customer_directory").generation == 2
+
+
+def test_the_sweep_schedule_exists_once_however_often_it_is_created(db):
+    sweep_migration.create_sweep(apps, None)
+    sweep_migration.create_sweep(apps, None)
+
+    sweep = Schedule.objects.get(name=sweep_migration.SWEEP_NAME)
+    assert (sweep.func, sweep.schedule_type, sweep.minutes, sweep.repeats) == (
+        "projections.tasks.catch_up",
+        Schedule.MINUTES,
+        1,
+        -1,
+    )
+
+
+@pytest.mark.urls("tests.projections.urls")
+def test_a_commit_wakes_a_worker_and_the_query_sees_the_write(
+    shop, staff, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Command → on_commit → django-q2 task (sync mode) → projection → query."""
+    monkeypatch.setattr(Conf, "SYNC", True)
+    alice = shop.customer()
+    mug = shop.product("MUG", "2.00")
+    with django_capture_on_commit_callbacks(execute=True):
+        with transaction.atomic():  # what a command handler does
+            order_id = shop.order(alice, (mug, 3))
+            transaction.on_commit(dispatch.wake)
+
+    assert OrderSummary.objects.filter(order_id=order_id).exists()
+    response = staff.get(f"/api/orders/{order_id}", min_position=shop.last.position)
+    assert response.json()["total_amount"] == "6.00"
+    assert CatchUpRequest.objects.get().requested_at is None

@@ -1,0 +1,146 @@
+"""The runner: batches, checkpoints in the safe read order, atomic commits, failures."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from eventstore import store
+from projections import locks, runner
+from projections.handlers.orders import OrderListProjection
+from projections.models import OrderSummary, ProjectionState
+from projections.projection import get
+from projections.runner import Outcome
+from tests.projections.conftest import append, catch_up
+
+
+def state(name: str) -> ProjectionState:
+    return ProjectionState.objects.get(name=name)
+
+
+def test_a_batch_applies_at_most_batch_size_events_and_checkpoints_the_last(shop):
+    alice = shop.customer()
+    mug = shop.product("MUG", "1.00")
+    shop.order(alice, (mug, 1))
+    events = store.read_all()
+
+    result = runner.run_batch(get("order_list"), batch_size=2)
+
+    assert (result.outcome, result.events) == (Outcome.APPLIED, 2)
+    assert state("order_list").checkpoint == events[1].checkpoint
+    assert not OrderSummary.objects.exists()
+    assert runner.run_batch(get("order_list"), batch_size=2).events == 1
+    assert OrderSummary.objects.count() == 1
+
+
+def test_a_caught_up_projection_is_idle(shop):
+    shop.customer()
+    catch_up()
+    assert runner.run_batch(get("order_list")).outcome is Outcome.IDLE
+
+
+def test_events_no_projection_handles_still_move_the_checkpoint(db):
+    append("other-1", "other", store.NewEvent("SomethingElse", {}))
+    catch_up()
+    assert state("catalog").checkpoint == store.head()
+
+
+def test_rows_and_checkpoint_commit_together_or_not_at_all(shop, monkeypatch):
+    alice = shop.customer()
+    mug = shop.product("MUG", "1.00")
+    shop.order(alice, (mug, 1))
+
+    locks.ensure("order_list")
+    applied = []
+
+    def broken_save(self, *args, **kwargs):
+        applied.append(OrderSummary.objects.count())  # the rows are written by now
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(ProjectionState, "save", broken_save)
+    with pytest.raises(RuntimeError, match="disk full"):
+        runner.run_batch(get("order_list"))
+    monkeypatch.undo()
+
+    assert applied == [1]
+    assert not OrderSummary.objects.exists()
+    assert not ProjectionState.objects.filter(name="order_list", position__gt=0).exists()
+
+
+@pytest.fixture
+def declined_payments(monkeypatch):
+    """Make the order list's payment handler fail, as a bug would."""
+    real = OrderListProjection.order_paid
+
+    def order_paid(self, rows, e, r):
+        if e.payment_id == "declined":
+            raise RuntimeError("card declined")
+        return real(self, rows, e, r)
+
+    monkeypatch.setattr(OrderListProjection, "order_paid", order_paid)
+    return monkeypatch
+
+
+def test_a_failing_handler_stops_its_projection_at_that_event_and_says_why(shop, declined_payments):
+    alice = shop.customer()
+    mug = shop.product("MUG", "1.00")
+    first, second = shop.order(alice, (mug, 1)), shop.order(alice, (mug, 1))
+    before_failure = shop.last
+    shop.pay(first, "declined")
+    failing = shop.last
+    shop.pay(second, "fine")
+
+    report = runner.advance()
+
+    assert report.failed == ["order_list"]
+    failed = state("order_list")
+    assert failed.position == before_failure.position
+    assert failed.error_position == failing.position
+    assert failed.error == "RuntimeError: card declined"
+    assert "order_paid" in failed.error_traceback
+    assert failed.retry_at > timezone.now()
+    statuses = dict(OrderSummary.objects.values_list("order_id", "status"))
+    assert statuses == {first: "PENDING", second: "PENDING"}
+    # Other projections are not held back.
+    assert state("order_details").checkpoint == store.head()
+    assert state("customer_statistics").checkpoint == store.head()
+
+
+def test_a_failed_projection_waits_for_its_backoff_and_then_retries(shop, declined_payments):
+    alice = shop.customer()
+    mug = shop.product("MUG", "1.00")
+    order_id = shop.order(alice, (mug, 1))
+    shop.pay(order_id, "declined")
+    runner.advance()
+    assert runner.run_batch(get("order_list")).outcome is Outcome.WAITING
+
+    ProjectionState.objects.filter(name="order_list").update(retry_at=timezone.now())
+    assert runner.run_batch(get("order_list")).outcome is Outcome.FAILED
+    again = state("order_list")
+    assert again.failures == 2
+    assert again.retry_at - timezone.now() > dt.timedelta(seconds=1), "backoff doubles"
+
+    declined_payments.undo()  # the bug is fixed
+    ProjectionState.objects.filter(name="order_list").update(retry_at=timezone.now())
+    catch_up()
+
+    fixed = state("order_list")
+    assert (fixed.error, fixed.error_position, fixed.failures, fixed.retry_at) == (
+        "",
+        None,
+        0,
+        None,
+    )
+    assert OrderSummary.objects.get(order_id=order_id).status == "PAID"
+
+
+def test_advance_reports_projections_still_behind_after_its_batch_budget(shop, settings):
+    for n in range(5):
+        shop.customer(f"C{n}")
+    settings.PROJECTIONS_BATCH_SIZE = 2
+
+    report = runner.advance(["customer_directory"], max_batches=2)
+
+    assert report.behind == ["customer_directory"]
+    assert report.events == {"customer_directory": 4}
+    assert runner.advance(["customer_directory"], max_batches=2).behind == []
