@@ -2,8 +2,9 @@
 ``/api/customers/``, ``/api/products/``) are wired in config/urls.py, which
 combines ``projections.api``'s list views with their command views.
 
-A trailing slash is optional everywhere (no redirects); ids must be UUIDs, so
-anything else falls through to the API's problem+json 404.
+Paths are written as the contract writes them; config.middleware makes a trailing
+slash optional under /api/ (no redirects). Ids must be UUIDs, so anything else
+falls through to the API's problem+json 404.
 """
 
 from django.urls import re_path
@@ -15,7 +16,7 @@ UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]
 
 
 def order(tail: str) -> str:
-    return rf"^api/orders/(?P<order_id>{UUID}){tail}/?$"
+    return rf"^api/orders/(?P<order_id>{UUID}){tail}$"
 
 
 urlpatterns = [
@@ -23,17 +24,17 @@ urlpatterns = [
     re_path(order("/history"), events_api.OrderHistoryApi.as_view(), name="order-history"),
     re_path(order("/state"), events_api.OrderStateApi.as_view(), name="order-state"),
     re_path(order("/events"), events_api.OrderEventsApi.as_view(), name="order-events"),
-    re_path(r"^api/customers/me/?$", api.CustomerMeApi.as_view(), name="customer-me"),
+    re_path(r"^api/customers/me$", api.CustomerMeApi.as_view(), name="customer-me"),
     re_path(
-        rf"^api/customers/(?P<customer_id>{UUID})/statistics/?$",
+        rf"^api/customers/(?P<customer_id>{UUID})/statistics$",
         api.CustomerStatisticsApi.as_view(),
         name="customer-statistics",
     ),
     re_path(
-        rf"^api/products/(?P<product_id>{UUID})/?$",
+        rf"^api/products/(?P<product_id>{UUID})$",
         api.ProductDetailApi.as_view(),
         name="product-detail",
     ),
-    re_path(r"^api/events/?$", events_api.EventLogApi.as_view(), name="event-log"),
-    re_path(r"^healthz/?$", HealthApi.as_view(), name="healthz"),
+    re_path(r"^api/events/$", events_api.EventLogApi.as_view(), name="event-log"),
+    re_path(r"^healthz$", HealthApi.as_view(), name="healthz"),
 ]

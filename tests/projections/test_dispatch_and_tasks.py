@@ -85,7 +85,6 @@ def test_the_sweep_schedule_exists_once_however_often_it_is_created(db):
     )
 
 
-@pytest.mark.urls("tests.projections.urls")
 def test_a_commit_wakes_a_worker_and_the_query_sees_the_write(
     shop, staff, monkeypatch, django_capture_on_commit_callbacks
 ):

@@ -12,8 +12,6 @@ from eventstore import store
 from projections import health
 from tests.projections.conftest import catch_up
 
-pytestmark = pytest.mark.urls("tests.projections.urls")
-
 
 @pytest.fixture
 def known(shop):
@@ -158,6 +156,6 @@ def test_healthz_is_503_when_the_database_is_unreachable(db, monkeypatch):
         raise OperationalError("connection refused")
 
     monkeypatch.setattr(health, "projection_statuses", unreachable)
-    response = APIClient().get("/healthz/")
+    response = APIClient().get("/healthz")
     assert response.status_code == 503
     assert response.json() == {"status": "unavailable", "database": "unreachable"}

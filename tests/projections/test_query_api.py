@@ -9,8 +9,6 @@ from projections import freshness
 from projections.models import ProjectionState
 from tests.projections.conftest import catch_up
 
-pytestmark = pytest.mark.urls("tests.projections.urls")
-
 
 @pytest.fixture
 def orders(shop):

@@ -2,7 +2,6 @@
 
 import datetime as dt
 
-import pytest
 from django.forms.models import model_to_dict
 
 from projections import rebuilding, runner
@@ -18,8 +17,6 @@ from projections.models import (
 from projections.projection import all_projections, get
 from projections.runner import Outcome
 from tests.projections.conftest import catch_up
-
-pytestmark = pytest.mark.urls("tests.projections.urls")
 
 
 def busy_history(shop, orders: int = 12) -> None:

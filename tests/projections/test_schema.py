@@ -10,9 +10,7 @@ from drf_spectacular.validation import validate_schema
 @pytest.fixture(scope="module")
 def schema():
     GENERATOR_STATS.reset()
-    generated = SchemaGenerator(urlconf="tests.projections.urls").get_schema(
-        request=None, public=True
-    )
+    generated = SchemaGenerator().get_schema(request=None, public=True)
     assert not GENERATOR_STATS, "drf-spectacular reported warnings or errors"
     validate_schema(generated)
     return generated
@@ -26,21 +24,25 @@ def names(op: dict) -> set[str]:
     return {p["name"] for p in op.get("parameters", [])}
 
 
-def test_every_query_path_is_documented(schema):
-    assert set(schema["paths"]) == {
-        "/api/orders/",
-        "/api/orders/{order_id}/",
-        "/api/orders/{order_id}/history/",
-        "/api/orders/{order_id}/state/",
-        "/api/orders/{order_id}/events/",
-        "/api/customers/",
-        "/api/customers/me/",
-        "/api/customers/{customer_id}/statistics/",
-        "/api/products/",
-        "/api/products/{product_id}/",
-        "/api/events/",
-        "/healthz/",
-    }
+QUERY_PATHS = {
+    "/api/orders/",
+    "/api/orders/{order_id}",
+    "/api/orders/{order_id}/history",
+    "/api/orders/{order_id}/state",
+    "/api/orders/{order_id}/events",
+    "/api/customers/",
+    "/api/customers/me",
+    "/api/customers/{customer_id}/statistics",
+    "/api/products/",
+    "/api/products/{product_id}",
+    "/api/events/",
+    "/healthz",
+}
+
+
+def test_every_query_path_is_documented_as_the_contract_writes_it(schema):
+    documented = {path for path, ops in schema["paths"].items() if "get" in ops}
+    assert documented == QUERY_PATHS
 
 
 def test_the_order_list_documents_filters_paging_and_read_your_writes(schema):
@@ -63,12 +65,12 @@ def test_the_order_list_documents_filters_paging_and_read_your_writes(schema):
 
 
 def test_details_document_the_etag_and_state_its_parameters(schema):
-    details = operation(schema, "/api/orders/{order_id}/")
+    details = operation(schema, "/api/orders/{order_id}")
     assert {"ETag", "X-Projection-Position"} <= set(details["responses"]["200"]["headers"])
-    assert names(operation(schema, "/api/orders/{order_id}/state/")) == {
+    assert names(operation(schema, "/api/orders/{order_id}/state")) == {
         "order_id",
         "as_of",
         "version",
     }
     assert "403" in operation(schema, "/api/events/")["responses"]
-    assert "503" in operation(schema, "/healthz/")["responses"]
+    assert "503" in operation(schema, "/healthz")["responses"]
