@@ -23,9 +23,9 @@ from uuid import UUID, uuid4
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
-from django.utils.module_loading import import_string
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.module_loading import import_string
 
 from eventstore.errors import ConcurrencyError, DuplicateEventError
 from eventstore.serialization import dumps
@@ -123,9 +123,11 @@ def append(
     for attempt in range(attempts):
         try:
             with transaction.atomic(using=using):
-                return _append_once(
+                result = _append_once(
                     connections[using], stream_id, stream_type, batch, expected_version
                 )
+                _notify_on_commit(using)
+                return result
         except (ConcurrencyError, IntegrityError) as error:
             replay = _replayed(connections[using], stream_id, batch)
             if replay is not None:
@@ -294,7 +296,7 @@ def head(*, using: str = DEFAULT_DB_ALIAS) -> Checkpoint:
     where = _horizon(connection).replace(" AND ", " WHERE ", 1)
     sql = f"SELECT tx_id, position FROM {TABLE}{where} ORDER BY tx_id DESC, position DESC LIMIT 1"
     with connection.cursor() as cursor:
-        cursor.execute(sql)
+        cursor.execute(sql, [])
         row = cursor.fetchone()
     return Checkpoint(*row) if row else START
 
@@ -319,10 +321,17 @@ def count_after(checkpoint: Checkpoint, *, using: str = DEFAULT_DB_ALIAS) -> int
 
 # The oldest transaction id still running in another session, from the reader's
 # snapshot; the reader's own transaction counts as finished, since its own events
-# are visible to it. Without other sessions this is pg_snapshot_xmin.
+# are visible to it. Without other sessions this is pg_snapshot_xmin. Transaction
+# ids are cluster-wide: a transaction seen running in another database cannot write
+# our events, so it does not hold the horizon back. One that has ended since the
+# snapshot is no longer listed and still counts (its rows are invisible to us).
 _PG_HORIZON = """
     (SELECT LEAST(
-        (SELECT MIN(x::text::bigint) FROM pg_snapshot_xip(s) AS x),
+        (SELECT MIN(x::text::bigint) FROM pg_snapshot_xip(s) AS x
+          WHERE NOT EXISTS (
+            SELECT 1 FROM pg_stat_activity AS other
+             WHERE other.backend_xid::text::bigint = x::text::bigint %% 4294967296
+               AND other.datname IS NOT NULL AND other.datname <> current_database())),
         CASE WHEN pg_snapshot_xmax(s) = pg_current_xact_id_if_assigned()
              THEN pg_snapshot_xmax(s)::text::bigint + 1
              ELSE pg_snapshot_xmax(s)::text::bigint END)

@@ -102,3 +102,25 @@ def test_concurrent_writers_with_commit_jitter_lose_and_repeat_nothing():
     for n in range(writers):
         assert [e.data["i"] for e in seen if e.stream_id == f"w{n}"] == list(range(per_writer))
     assert connection.vendor == "postgresql"
+
+
+def test_a_transaction_open_in_another_database_does_not_hold_the_log_back():
+    import psycopg
+
+    settings = connection.settings_dict
+    other = psycopg.connect(
+        host=settings["HOST"] or None,
+        port=settings["PORT"] or None,
+        user=settings["USER"] or None,
+        dbname="postgres",
+        autocommit=False,
+    )
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_current_xact_id()")  # takes a transaction id, stays open
+            cursor.fetchone()
+        store.append("elsewhere-1", "elsewhere", [store.NewEvent("Seen", {})], store.NO_STREAM)
+        assert [e.event_type for e in store.read_all()] == ["Seen"]
+    finally:
+        other.rollback()
+        other.close()
