@@ -9,6 +9,7 @@ history can never fail.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from functools import singledispatchmethod
 from typing import Any, ClassVar, Self
 
@@ -22,9 +23,19 @@ class Aggregate:
     # Bump when the state's shape changes: older snapshots are then replayed past.
     snapshot_schema_version: ClassVar[int] = 1
 
+    # The singledispatch function behind the class's ``apply`` (see __init_subclass__).
+    _dispatcher: ClassVar[Any] = None
+
     id: Any
     version: int = 0
     pending: list[DomainEvent] = dataclasses.field(default_factory=list, repr=False, compare=False)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # On Python 3.11 every ``self.apply`` builds a fresh wrapper with
+        # functools.update_wrapper: four fifths of the cost of replaying an event.
+        apply = inspect.getattr_static(cls, "apply")
+        cls._dispatcher = apply.dispatcher if isinstance(apply, singledispatchmethod) else None
 
     @classmethod
     def stream_id_for(cls, aggregate_id: Any) -> str:
@@ -45,13 +56,20 @@ class Aggregate:
 
     def replay(self, event: DomainEvent) -> None:
         """Apply one stored event (used by the repository while loading)."""
-        self.apply(event)
+        self._apply(event)
         self.version += 1
 
     def _record(self, event: DomainEvent) -> None:
-        self.apply(event)
+        self._apply(event)
         self.version += 1
         self.pending.append(event)
+
+    def _apply(self, event: DomainEvent) -> None:
+        dispatcher = type(self)._dispatcher
+        if dispatcher is None:
+            self.apply(event)
+        else:
+            dispatcher.dispatch(type(event))(self, event)
 
     def collect_pending(self) -> list[DomainEvent]:
         events, self.pending = self.pending, []

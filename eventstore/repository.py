@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Mapping
 from typing import Any, Generic, TypeVar
 from uuid import UUID, uuid4, uuid5
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
 
 from eventstore import store
 from eventstore.aggregate import Aggregate
@@ -17,6 +18,7 @@ from eventstore.events import decode
 from eventstore.models import Snapshot
 
 A = TypeVar("A", bound=Aggregate)
+SNAPSHOT_TABLE = Snapshot._meta.db_table
 
 
 class Repository(Generic[A]):
@@ -80,6 +82,7 @@ class Repository(Generic[A]):
         saved twice appends once and returns the first result.
         """
         expected = aggregate.loaded_version or store.NO_STREAM
+        snapshot_due = self._snapshot_due(aggregate.loaded_version, aggregate.version)
         events = aggregate.collect_pending()
         if not events:
             return None
@@ -100,6 +103,12 @@ class Repository(Generic[A]):
             )
             for index, event in enumerate(events)
         ]
+        if not snapshot_due:
+            # The append is atomic on its own; an atomic block here would only add a
+            # savepoint (two round trips) inside every handler's transaction.
+            return store.append(
+                aggregate.stream_id, aggregate.stream_type, new_events, expected, using=self.using
+            )
         with transaction.atomic(using=self.using):
             result = store.append(
                 aggregate.stream_id,
@@ -108,8 +117,7 @@ class Repository(Generic[A]):
                 expected,
                 using=self.using,
             )
-            if self._snapshot_due(result.version - len(events), result.version):
-                self._write_snapshot(aggregate)
+            self._write_snapshot(aggregate)
         return result
 
     def _snapshot_due(self, before: int, after: int) -> bool:
@@ -130,12 +138,19 @@ class Repository(Generic[A]):
             pass  # a snapshot of this version exists already: it is the same state
 
     def _from_snapshot(self, aggregate_id: Any, stream_id: str, at_version: int | None) -> A:
-        snapshots = Snapshot.objects.using(self.using).filter(
-            stream_id=stream_id, schema_version=self.aggregate_class.snapshot_schema_version
-        )
+        # Plain SQL: building and compiling the equivalent queryset costs more than the
+        # query itself, on every load.
+        sql = f"SELECT version, state FROM {SNAPSHOT_TABLE} WHERE stream_id = %s"
+        sql += " AND schema_version = %s"
+        params: list[Any] = [stream_id, self.aggregate_class.snapshot_schema_version]
         if at_version is not None:
-            snapshots = snapshots.filter(version__lte=at_version)
-        snapshot = snapshots.order_by("-version").only("version", "state").first()
-        if snapshot is None:
+            sql += " AND version <= %s"
+            params.append(at_version)
+        with connections[self.using].cursor() as cursor:
+            cursor.execute(sql + " ORDER BY version DESC LIMIT 1", params)
+            row = cursor.fetchone()
+        if row is None:
             return self.aggregate_class(id=aggregate_id)
-        return self.aggregate_class.from_snapshot(aggregate_id, snapshot.version, snapshot.state)
+        version, state = row
+        state = json.loads(state) if isinstance(state, str | bytes) else state
+        return self.aggregate_class.from_snapshot(aggregate_id, version, state)

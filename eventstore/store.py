@@ -119,20 +119,26 @@ def append(
     batch = list(events)
     if not batch:
         raise ValueError("append needs at least one event")
+    connection = connections[using]
     attempts = ANY_VERSION_ATTEMPTS if expected_version == ANY else 1
     for attempt in range(attempts):
         try:
+            if _one_statement(connection, batch, expected_version):
+                # One INSERT is atomic by itself: outside a transaction it needs no
+                # BEGIN and COMMIT, two round trips of the three. It has committed
+                # when it returns, so on_commit runs the hooks at once.
+                result = _append_once(connection, stream_id, stream_type, batch, expected_version)
+                _notify_on_commit(using)
+                return result
             with transaction.atomic(using=using):
-                result = _append_once(
-                    connections[using], stream_id, stream_type, batch, expected_version
-                )
+                result = _append_once(connection, stream_id, stream_type, batch, expected_version)
                 _notify_on_commit(using)
                 return result
         except (ConcurrencyError, IntegrityError) as error:
             replay = _replayed(connections[using], stream_id, batch)
             if replay is not None:
                 return replay
-            if isinstance(error, ConcurrencyError):
+            if isinstance(error, ConcurrencyError) and expected_version != ANY:
                 raise
             if attempt + 1 == attempts:
                 raise ConcurrencyError(
@@ -140,6 +146,17 @@ def append(
                 ) from error
             time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
     raise AssertionError("unreachable")
+
+
+def _one_statement(connection: Any, batch: list[NewEvent], expected: ExpectedVersion) -> bool:
+    # Not on SQLite: a statement that reads, then writes, outside BEGIN IMMEDIATE can
+    # fail "database is locked" at once instead of waiting for the lock.
+    return (
+        connection.vendor == "postgresql"
+        and not connection.in_atomic_block
+        and expected != ANY
+        and len(batch) <= INSERT_CHUNK
+    )
 
 
 def _append_once(
@@ -150,28 +167,39 @@ def _append_once(
     expected_version: ExpectedVersion,
 ) -> AppendResult:
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT MAX(version) FROM {TABLE} WHERE stream_id = %s", [stream_id])
-        current = cursor.fetchone()[0] or 0
-        expected = 0 if expected_version == NO_STREAM else expected_version
-        if expected != ANY and expected != current:
-            raise ConcurrencyError(stream_id, expected_version, current)
+        if expected_version == ANY:
+            cursor.execute(f"SELECT MAX(version) FROM {TABLE} WHERE stream_id = %s", [stream_id])
+            current = cursor.fetchone()[0] or 0
+        else:
+            current = 0 if expected_version == NO_STREAM else expected_version
         positions: list[int] = []
         for start in range(0, len(batch), INSERT_CHUNK):
             chunk = batch[start : start + INSERT_CHUNK]
             sql, params = _insert_sql(connection, stream_id, stream_type, chunk, current + start)
             cursor.execute(sql, params)
-            positions.extend(row[0] for row in cursor.fetchall())
+            rows = cursor.fetchall()
+            if not rows:
+                # The guard found the stream elsewhere than expected: nothing was written.
+                actual = stream_version(stream_id, using=connection.alias)
+                raise ConcurrencyError(stream_id, expected_version, actual)
+            positions.extend(row[0] for row in rows)
     return AppendResult(stream_id, current + len(batch), tuple(positions))
 
 
 def _insert_sql(
     connection: Any, stream_id: str, stream_type: str, chunk: Sequence[NewEvent], after: int
 ) -> tuple[str, list[Any]]:
+    """One INSERT of ``chunk`` as versions ``after + 1...``, if the stream is at ``after``.
+
+    The check and the insert are one statement, so an append costs one round trip;
+    a writer that races past the check meets the unique (stream_id, version).
+    """
     postgres = connection.vendor == "postgresql"
     if postgres:
+        # Typed: VALUES outside an INSERT's own list does not take the columns' types.
         row = (
-            "(%s,%s,%s,%s,%s,%s::jsonb,%s::jsonb,%s,clock_timestamp(),%s,%s,"
-            "pg_current_xact_id()::text::bigint)"
+            "(%s::uuid,%s,%s,%s,%s::integer,%s::jsonb,%s::jsonb,%s::integer,clock_timestamp(),"
+            "%s::uuid,%s::uuid,pg_current_xact_id()::text::bigint)"
         )
     else:
         row = "(%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,0)"
@@ -194,11 +222,12 @@ def _insert_sql(
         params += [uuid(new.correlation_id), uuid(new.causation_id)]
     sql = (
         f"INSERT INTO {TABLE} (event_id, stream_id, stream_type, event_type, schema_version, "
-        "data, metadata, version, recorded_at, correlation_id, causation_id, tx_id) VALUES "
-        + ",".join([row] * len(chunk))
-        + " RETURNING position"
+        "data, metadata, version, recorded_at, correlation_id, causation_id, tx_id) "
+        f"SELECT * FROM (VALUES {','.join([row] * len(chunk))}) AS new "
+        f"WHERE (SELECT COALESCE(MAX(version), 0) FROM {TABLE} WHERE stream_id = %s) = %s "
+        "RETURNING position"
     )
-    return sql, params
+    return sql, [*params, stream_id, after]
 
 
 def _notify_on_commit(using: str) -> None:
@@ -268,6 +297,7 @@ def read_stream(
         params.append(connection.ops.adapt_datetimefield_value(as_of))
     sql = f"SELECT {COLUMNS} FROM {TABLE} WHERE {' AND '.join(where)} ORDER BY version"
     with connection.cursor() as cursor:
+        _native_timestamps(connection, cursor)
         cursor.execute(sql, params)
         return _decode_rows(connection, cursor.fetchall())
 
@@ -282,10 +312,11 @@ def read_all(
     """
     connection = connections[using]
     sql = (
-        f"SELECT {COLUMNS} FROM {TABLE} WHERE (tx_id, position) > (%s, %s)"
+        f"SELECT {COLUMNS} FROM {TABLE} WHERE {_after(connection)}"
         f"{_horizon(connection)} ORDER BY tx_id, position LIMIT %s"
     )
     with connection.cursor() as cursor:
+        _native_timestamps(connection, cursor)
         cursor.execute(sql, [after.tx_id, after.position, limit])
         return _decode_rows(connection, cursor.fetchall())
 
@@ -313,7 +344,7 @@ def count_after(checkpoint: Checkpoint, *, using: str = DEFAULT_DB_ALIAS) -> int
     """How many stored events (committed, safe or not yet) lie after ``checkpoint``."""
     with connections[using].cursor() as cursor:
         cursor.execute(
-            f"SELECT COUNT(*) FROM {TABLE} WHERE (tx_id, position) > (%s, %s)",
+            f"SELECT COUNT(*) FROM {TABLE} WHERE {_after(connections[using])}",
             [checkpoint.tx_id, checkpoint.position],
         )
         return int(cursor.fetchone()[0])
@@ -336,6 +367,32 @@ _PG_HORIZON = """
              THEN pg_snapshot_xmax(s)::text::bigint + 1
              ELSE pg_snapshot_xmax(s)::text::bigint END)
      FROM (SELECT pg_current_snapshot() AS s) AS snap)"""
+
+
+def _after(connection: Any) -> str:
+    """Rows after the checkpoint ``(tx_id, position)`` in the read order, as SQL."""
+    if connection.vendor == "sqlite":
+        # SQLite ranges an index on a row value's first column only, so the row-value
+        # form rescans the log from its start on every page. tx_id is always 0 here.
+        return "tx_id = %s AND position > %s"
+    return "(tx_id, position) > (%s, %s)"
+
+
+def _native_timestamps(connection: Any, cursor: Any) -> None:
+    """Let psycopg parse ``timestamptz`` in C on this cursor.
+
+    Django registers a pure-Python subclass of psycopg's loader (to attach the
+    connection's time zone), which costs more per event than the rest of the row.
+    psycopg's own loader yields the same instant in the session's time zone, which
+    Django sets to that same zone.
+    """
+    if connection.vendor != "postgresql":
+        return
+    import psycopg
+    from psycopg.pq import Format
+
+    oid = psycopg.adapters.types["timestamptz"].oid
+    cursor.cursor.adapters.register_loader(oid, psycopg.adapters.get_loader(oid, Format.TEXT))
 
 
 def _horizon(connection: Any) -> str:
