@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint typecheck bench clean
+.PHONY: install run test lint typecheck bench load clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ typecheck: install
 
 bench: install
 	$(PY) -m bench $(BENCH_ARGS)
+
+# 20 clients for 60 s against gunicorn + two django-q2 workers on PostgreSQL
+# (DATABASE_URL=postgres://...), then checks the log and every read model.
+load: install
+	$(PY) -m bench.load $(LOAD_ARGS)
 
 clean:
 	rm -rf $(VENV) chronicle.sqlite3* test-artifacts .pytest_cache

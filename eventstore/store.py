@@ -233,7 +233,9 @@ def _insert_sql(
 def _notify_on_commit(using: str) -> None:
     """Run the configured hooks (e.g. waking the projection runners) once this commits."""
     for hook in _after_commit_hooks():
-        transaction.on_commit(hook, using=using)
+        # robust: the events are committed; a hook that fails (a broker or database
+        # hiccup) must not turn the command's success into an error.
+        transaction.on_commit(hook, using=using, robust=True)
 
 
 @cache

@@ -61,3 +61,58 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} ({self.state})"
+
+
+class FulfillmentProcess(models.Model):
+    """The fulfillment process manager's memory of one paid order (orders.fulfillment).
+
+    Written only by the process manager, in the transaction that moves its
+    checkpoint. It records what the process did (``stage``), never what it should
+    decide next: decisions come from the aggregates. A step that failed for a
+    reason the flow does not expect parks the order at the event behind it
+    (``parked_version`` of the order's stream); the order's later events wait
+    behind it (up to ``seen_version``) while other orders flow on. ``retry_at``
+    says when to try again: with backoff a few times, then only after ``retry``.
+    """
+
+    RESERVING = "reserving"
+    READY_TO_SHIP = "ready_to_ship"
+    OUT_OF_STOCK = "out_of_stock"  # released what it had, refunded and cancelled
+    RELEASED = "released"  # cancelled after payment: stock released, shipment cancelled
+    SHIPPED = "shipped"  # the reserved stock was issued
+    STAGES = [(s, s) for s in (RESERVING, READY_TO_SHIP, OUT_OF_STOCK, RELEASED, SHIPPED)]
+
+    order_id = models.UUIDField(unique=True)
+    stage = models.CharField(max_length=20, choices=STAGES, default=RESERVING)
+    # [{"product_id", "quantity"}] as paid for.
+    lines = models.JSONField(default=list, blank=True)
+    shipment_id = models.UUIDField(null=True, blank=True)
+    correlation_id = models.UUIDField(null=True, blank=True)
+    # The order stream's last version delivered to the process, handled or waiting.
+    seen_version = models.PositiveIntegerField(default=0)
+    parked_version = models.PositiveIntegerField(null=True, blank=True)
+    parked_event = models.CharField(max_length=64, blank=True)
+    parked_step = models.CharField(max_length=100, blank=True)
+    parked_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    error_traceback = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    retry_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "fulfillment processes"
+        indexes = [models.Index(fields=["retry_at"], name="fulfillment_retry_at")]
+
+    def __str__(self) -> str:
+        parked = f", parked at {self.parked_step}" if self.parked else ""
+        return f"fulfillment of order {self.order_id}: {self.stage}{parked}"
+
+    @property
+    def parked(self) -> bool:
+        return self.parked_version is not None
+
+    def unpark(self) -> None:
+        self.parked_version = self.parked_at = self.retry_at = None
+        self.parked_event = self.parked_step = self.error = self.error_traceback = ""
+        self.attempts = 0

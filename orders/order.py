@@ -9,7 +9,14 @@ from typing import ClassVar
 from uuid import UUID
 
 from eventstore.aggregate import Aggregate
-from orders.errors import InvalidTransition, ItemNotOnOrder, LastItem, OrderNotPending, TooManyItems
+from orders.errors import (
+    InvalidTransition,
+    ItemNotOnOrder,
+    LastItem,
+    NotReadyToShip,
+    OrderNotPending,
+    TooManyItems,
+)
 from orders.events import (
     ItemAddedToOrder,
     ItemRemovedFromOrder,
@@ -141,8 +148,13 @@ class Order(Aggregate):
         self._record(OrderPaid(order_id=self.id, payment_id=payment_id, amount=self.total))
 
     def ship(self, carrier: str, tracking_number: str) -> None:
+        """Only stock reserved for the order leaves: paid, then ready to ship."""
         if self.status != PAID:
             raise InvalidTransition(f"only a PAID order can be shipped; this one is {self.status}")
+        if self.fulfillment != Fulfillment.READY_TO_SHIP:
+            raise NotReadyToShip(
+                f"the order's stock is not reserved yet (fulfillment: {self.fulfillment})"
+            )
         self._record(
             OrderShipped(order_id=self.id, carrier=carrier, tracking_number=tracking_number)
         )

@@ -10,7 +10,9 @@ from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from problems import Problem
@@ -44,9 +46,20 @@ def problem_body(status: int, code: str, title: str, detail: str, **extra: Any) 
     }
 
 
+class ProblemResponse(Response):
+    """Rendered as JSON whatever renderer the view negotiated: the schema view's YAML
+    or the docs' HTML would otherwise write the problem in their own format."""
+
+    @property
+    def rendered_content(self) -> Any:
+        self.accepted_renderer = JSONRenderer()
+        self.accepted_media_type = CONTENT_TYPE
+        return super().rendered_content
+
+
 def problem_response(status: int, code: str, title: str, detail: str, **extra: Any) -> Response:
     body = problem_body(status, code, title, detail, **extra)
-    return Response(body, status=status, content_type=CONTENT_TYPE)
+    return ProblemResponse(body, status=status, content_type=CONTENT_TYPE)
 
 
 _translations: list[tuple[type[Exception], Callable[[Any], Problem]]] = []
@@ -115,8 +128,12 @@ def flatten_errors(detail: Any, prefix: str = ""):
         yield {"field": prefix, "message": str(detail)}
 
 
+@csrf_exempt
 def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
-    """Unknown paths under /api/ (and non-UUID ids) answer like every other error."""
+    """Unknown paths under /api/ (and non-UUID ids) answer like every other error.
+
+    Exempt from CSRF, as DRF's views are: a POST to an unknown path is a 404 problem,
+    not Django's HTML 403 page for a missing CSRF token."""
     body = problem_body(404, "not_found", "Not found", f"No API resource at {request.path}.")
     return JsonResponse(body, status=404, content_type=CONTENT_TYPE)
 

@@ -1,9 +1,11 @@
-"""OpenAPI post-processing: document the headers every API response carries."""
+"""OpenAPI post-processing: document the headers every API response carries, and
+that every error under /api/ is ``application/problem+json``."""
 
 from __future__ import annotations
 
 from typing import Any
 
+PROBLEM_JSON = "application/problem+json"
 HEADERS = {
     "ETag": {
         "description": 'The stream version, quoted ("3"); send it back as If-Match.',
@@ -21,9 +23,19 @@ def add_response_headers(
 ) -> dict[str, Any]:
     for path, operations in result.get("paths", {}).items():
         for method, operation in operations.items():
+            if path.startswith("/api/"):
+                _errors_are_problems(operation)
             if method != "post" or path.startswith("/api/auth/"):
                 continue
             for status, response in operation.get("responses", {}).items():
                 if status.startswith("2"):
                     response.setdefault("headers", {}).update(HEADERS)
     return result
+
+
+def _errors_are_problems(operation: dict[str, Any]) -> None:
+    """Errors under /api/ are problem documents, whatever media type a view declared."""
+    for status, response in operation.get("responses", {}).items():
+        content = response.get("content", {})
+        if status[0] in "45" and "application/json" in content:
+            content.setdefault(PROBLEM_JSON, content.pop("application/json"))

@@ -221,3 +221,39 @@ class ProductDetailApi(ReadModelApi):
         product = selectors.product_get(self.resolve(request), UUID(product_id))
         self.check_query()
         return Response(out.CatalogProductOut(product).data)
+
+
+class StockListApi(ReadModelListApi):
+    projection = "catalog"
+    queryset = CatalogProduct.objects.none()
+    serializer_class = out.ProductStockOut
+    staff_only = True
+
+    def select(self, view: ReadView) -> QuerySet[Any]:
+        return selectors.product_list(view)
+
+    @extend_schema(
+        summary="Stock levels of every product (staff): on hand, reserved, available",
+        parameters=READ_MODEL,
+        responses={200: out.ProductStockOut(many=True), **problems(400, 401, 403, 404)},
+        tags=["products"],
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+class ProductStockApi(ReadModelApi):
+    projection = "catalog"
+
+    @extend_schema(
+        summary="One product's stock levels (staff): on hand, reserved, available",
+        parameters=[PRODUCT_ID, *READ_MODEL],
+        responses={200: out.ProductStockOut, **problems(400, 401, 403, 404)},
+        tags=["products"],
+    )
+    def get(self, request: Request, product_id: str) -> Response:
+        product = selectors.product_get(self.resolve(request), UUID(product_id))
+        if not request.user.is_staff:
+            raise PermissionDenied("only staff may see stock levels")
+        self.check_query()
+        return Response(out.ProductStockOut(product).data)

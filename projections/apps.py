@@ -7,4 +7,7 @@ class ProjectionsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from projections import handlers  # noqa: F401  (registers the projections)
+        from orders.fulfillment import process_manager
+        from projections import handlers, subscribers  # noqa: F401  (registers the projections)
+
+        subscribers.register(process_manager)

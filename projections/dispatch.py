@@ -22,7 +22,7 @@ from django_q.tasks import async_task
 
 from projections.models import CatchUpRequest
 
-STALE_AFTER = dt.timedelta(seconds=30)
+STALE_AFTER = dt.timedelta(seconds=5)
 CATCH_UP_TASK = "projections.tasks.catch_up"
 REQUEST_ID = 1
 

@@ -2,37 +2,63 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import django_filters as filters
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django_filters.fields import IsoDateTimeField
 
-from projections.models import ORDER_STATUSES, OrderSummary
+from projections.models import FULFILLMENT_STATES, ORDER_STATUSES, OrderSummary
 
 TIE_BREAKER = "order_number"
 
 
+class InstantField(IsoDateTimeField):
+    """An ISO 8601 instant, turned to UTC: ISO 8601 allows offsets up to ±23:59 but
+    PostgreSQL refuses those past ±15:59 (a 500 where a 400 or an answer is due)."""
+
+    def to_python(self, value: Any) -> dt.datetime | None:
+        moment = super().to_python(value)
+        if moment is None:
+            return None
+        try:
+            return moment.astimezone(dt.UTC)
+        except OverflowError:
+            raise ValidationError("out of range in UTC", code="invalid") from None
+
+
+class InstantFilter(filters.IsoDateTimeFilter):
+    field_class = InstantField
+
+
 class OrderingWithTieBreak(filters.OrderingFilter):
-    """Order by the chosen field, then by order number so pages are stable."""
+    """Order by the chosen field, then by order number so pages are stable. Empty
+    entries (``ordering=,``) are no choice, as an empty ``ordering`` is."""
 
     def filter(self, qs: QuerySet[Any], value: Any) -> QuerySet[Any]:
-        if not value:
+        chosen = [self.get_ordering_value(v) for v in value or [] if v]
+        if not chosen:
             return qs
-        return qs.order_by(*[self.get_ordering_value(v) for v in value], TIE_BREAKER)
+        return qs.order_by(*chosen, TIE_BREAKER)
 
 
 class OrderFilter(filters.FilterSet):
     status = filters.ChoiceFilter(choices=ORDER_STATUSES)
+    fulfillment = filters.ChoiceFilter(
+        choices=FULFILLMENT_STATES, help_text="e.g. ready_to_ship: the orders staff may ship."
+    )
     customer_id = filters.UUIDFilter()
     customer_email = filters.CharFilter(
         lookup_expr="icontains", help_text="Part of the customer's email, any case."
     )
     min_amount = filters.NumberFilter(field_name="total_amount", lookup_expr="gte")
     max_amount = filters.NumberFilter(field_name="total_amount", lookup_expr="lte")
-    created_after = filters.IsoDateTimeFilter(
+    created_after = InstantFilter(
         field_name="created_at", lookup_expr="gte", help_text="Created at or after (ISO 8601)."
     )
-    created_before = filters.IsoDateTimeFilter(
+    created_before = InstantFilter(
         field_name="created_at", lookup_expr="lt", help_text="Created strictly before (ISO 8601)."
     )
     ordering = OrderingWithTieBreak(

@@ -11,7 +11,9 @@ so a second runner waits for the first one's commit and then reads its checkpoin
 
 from __future__ import annotations
 
-from django.db import connection
+import datetime as dt
+
+from django.db import connection, transaction
 from django.utils import timezone
 
 from projections.models import ProjectionState
@@ -47,3 +49,53 @@ def _claim_write_lock(name: str) -> ProjectionState:
     if not rows.update(claimed_at=timezone.now()):
         ProjectionState.objects.get_or_create(name=name, defaults={"claimed_at": timezone.now()})
     return rows.get()
+
+
+# Leases: holding a runner's place across transactions.
+#
+# A subscriber (projections.subscribers) sends commands, each in a transaction of
+# its own, so it cannot hold its row lock for a whole batch as projection runners
+# do. It takes a lease instead: the row says who holds it and until when, written
+# under ``claim`` so two runners never both take it. Every commit of the holder
+# renews it and first checks that it still holds it (a runner too slow to renew
+# in time has been replaced and must stop); a runner that dies holds it until it
+# expires, and then another carries on.
+
+
+class LeaseLost(RuntimeError):
+    """Another runner took over the lease; the caller must stop without committing."""
+
+
+def lease(name: str, owner: str, duration: dt.timedelta) -> ProjectionState | None:
+    """Take ``name``'s lease for ``owner``, in a transaction of its own; None if held."""
+    with transaction.atomic():
+        state = claim(name)
+        if state is None:
+            return None
+        now = timezone.now()
+        held = state.leased_until is not None and state.leased_until > now
+        if held and state.leased_by != owner:
+            return None
+        state.leased_by, state.leased_until = owner, now + duration
+        state.save(update_fields=["leased_by", "leased_until"])
+        return state
+
+
+def hold(name: str, owner: str, duration: dt.timedelta) -> ProjectionState:
+    """Lock ``name``'s row for the current transaction and renew ``owner``'s lease.
+
+    Call inside ``atomic``; raises ``LeaseLost`` if another runner holds the lease now.
+    """
+    state = claim(name, wait=True)
+    if state is None or state.leased_by != owner:
+        raise LeaseLost(f"{name}: the lease of {owner} passed to {state and state.leased_by}")
+    state.leased_until = timezone.now() + duration
+    return state
+
+
+def release(name: str, owner: str) -> None:
+    """Give the lease back, if ``owner`` still holds it."""
+    with transaction.atomic():
+        ProjectionState.objects.filter(name=name, leased_by=owner).update(
+            leased_by="", leased_until=None
+        )

@@ -25,6 +25,9 @@ from django.db import models
 from eventstore import store
 
 ORDER_STATUSES = [(s, s) for s in ("PENDING", "PAID", "SHIPPED", "CANCELLED")]
+FULFILLMENT_STATES = [
+    (s, s) for s in ("awaiting_payment", "reserving", "ready_to_ship", "shipped", "refunded")
+]
 
 
 class ProjectionState(models.Model):
@@ -52,6 +55,12 @@ class ProjectionState(models.Model):
     retry_at = models.DateTimeField(null=True, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(null=True, blank=True)
+    # A subscriber runner's lease (projections.locks.lease): who holds it, until when.
+    leased_by = models.CharField(max_length=64, blank=True)
+    leased_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        permissions = [("rebuild_projection", "Can rebuild or retry a projection")]
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.tx_id}:{self.position} (generation {self.generation})"
@@ -113,6 +122,9 @@ class OrderFields(ReadModel):
     currency = models.CharField(max_length=3)
     item_count = models.PositiveIntegerField(default=0)
     status = models.CharField(max_length=16, choices=ORDER_STATUSES)
+    fulfillment = models.CharField(
+        max_length=20, choices=FULFILLMENT_STATES, default="awaiting_payment"
+    )
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 
@@ -147,8 +159,11 @@ class OrderDetail(OrderFields):
     """One order with its lines and timeline (projection ``order_details``).
 
     ``lines`` holds ``{product_id, product_name, product_image_url, quantity,
-    unit_price, line_total}``; ``timeline`` holds ``{event_type, version,
-    position, occurred_at, description}``, oldest first.
+    unit_price, line_total, reservation}`` (``reservation``: None, ``reserved``,
+    ``released`` or ``issued``, from the product's inventory events for this
+    order); ``timeline`` holds ``{event_type, version, position, occurred_at,
+    description}``, oldest first. ``shipment_status`` is ``CREATED`` or
+    ``CANCELLED`` once the fulfillment process made a shipment.
     """
 
     customer_phone = models.CharField(max_length=50, blank=True)
@@ -158,6 +173,8 @@ class OrderDetail(OrderFields):
     payment_id = models.CharField(max_length=200, blank=True)
     carrier = models.CharField(max_length=100, blank=True)
     tracking_number = models.CharField(max_length=200, blank=True)
+    shipment_id = models.UUIDField(null=True, blank=True)
+    shipment_status = models.CharField(max_length=16, blank=True)
     timeline = models.JSONField(default=list)
 
     class Meta:
@@ -171,7 +188,9 @@ class CustomerStatistics(ReadModel):
     """Per customer order figures (projection ``customer_statistics``).
 
     ``spending_orders`` counts the orders paid and not cancelled, the ones behind
-    ``total_spent`` and the average order value.
+    ``total_spent`` and the average order value. A paid order that is cancelled is
+    refunded: it leaves ``total_spent`` and counts in ``orders_refunded`` and
+    ``total_refunded``.
     """
 
     key_field = "customer_id"
@@ -183,6 +202,8 @@ class CustomerStatistics(ReadModel):
     orders_cancelled = models.PositiveIntegerField(default=0)
     spending_orders = models.PositiveIntegerField(default=0)
     total_spent = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    orders_refunded = models.PositiveIntegerField(default=0)
+    total_refunded = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     first_order_at = models.DateTimeField(null=True, blank=True)
     last_order_at = models.DateTimeField(null=True, blank=True)
 

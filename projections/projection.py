@@ -17,6 +17,13 @@ from eventstore.store import RecordedEvent
 from projections.models import ReadModel
 from projections.rows import Key, Rows
 
+Decode = Callable[[RecordedEvent], DomainEvent]
+
+
+def decode_recorded(recorded: RecordedEvent) -> DomainEvent:
+    """The domain event stored in ``recorded`` (already upcast by the store)."""
+    return decode(recorded.event_type, recorded.data)
+
 
 def handles(
     *event_classes: type[DomainEvent],
@@ -48,8 +55,10 @@ class Projection:
     def wants(self, recorded: RecordedEvent) -> bool:
         return recorded.event_type in self.handlers
 
-    def decode(self, recorded: RecordedEvent) -> DomainEvent:
-        return decode(recorded.event_type, recorded.data)
+    def decode(self, recorded: RecordedEvent, decode: Decode = decode_recorded) -> Any:
+        """The event handed to the handler; ``decode`` turns stored data into a domain
+        event (the runner passes one that decodes each event once for all projections)."""
+        return decode(recorded)
 
     def keys(self, event: DomainEvent) -> Iterable[Key]:
         """The rows the handler of ``event`` reads or writes, loaded in bulk before the batch."""
@@ -62,15 +71,29 @@ class Projection:
     def apply(self, rows: Rows, event: DomainEvent, recorded: RecordedEvent) -> None:
         getattr(self, self.handlers[recorded.event_type])(rows, event, recorded)
 
-    def apply_batch(self, generation: int, batch: list[RecordedEvent]) -> None:
-        """Apply ``batch`` to ``generation``'s rows: all of it or, if a handler raises, none."""
-        rows = Rows(self.name, generation)
-        wanted = [(recorded, self.decode(recorded)) for recorded in batch if self.wants(recorded)]
-        rows.prefetch(key for _, event in wanted for key in self.keys(event))
-        rows.prefetch(key for _, event in wanted for key in self.keys_after(event, rows))
-        for recorded, event in wanted:
-            self.apply(rows, event, recorded)
-        rows.flush()
+    def apply_batch(
+        self,
+        generation: int,
+        batch: list[RecordedEvent],
+        decode: Decode = decode_recorded,
+        rows: Rows | None = None,
+    ) -> None:
+        """Apply ``batch`` to ``generation``'s rows: all of it or, if a handler raises, none.
+
+        ``rows`` may be the ones an earlier batch left (see ``Rows``); if this one
+        fails they forget everything, since handlers may have changed them half-way.
+        """
+        rows = Rows(self.name, generation) if rows is None else rows
+        try:
+            wanted = [(r, self.decode(r, decode)) for r in batch if self.wants(r)]
+            rows.prefetch(key for _, event in wanted for key in self.keys(event))
+            rows.prefetch(key for _, event in wanted for key in self.keys_after(event, rows))
+            for recorded, event in wanted:
+                self.apply(rows, event, recorded)
+            rows.flush()
+        except BaseException:
+            rows.forget()
+            raise
 
 
 def first_sight(row: ReadModel, recorded: RecordedEvent) -> bool:

@@ -30,11 +30,19 @@ from django.db import transaction
 from django.utils import timezone
 
 from eventstore import store
-from projections import locks, rebuilding
+from projections import faults, locks, rebuilding
 from projections.models import ProjectionState
-from projections.projection import Projection, all_projections, get
+from projections.projection import Decode, Projection, all_projections, get
+from projections.reading import Log
+from projections.rows import Rows
 
 MAX_BACKOFF_SECONDS = 300
+REBUILD_BATCH_SIZE = 5000
+# A rebuild's rows stay in memory between its batches, up to this many per projection.
+KEEP_AT_MOST = 200_000
+
+Kept = tuple[tuple[object, ...], Rows]  # the rebuild (``_rebuild_token``) and its rows
+_kept: dict[str, Kept] = {}  # this process's rebuilds, by projection
 
 
 class Outcome(enum.Enum):
@@ -70,6 +78,13 @@ class Track:
     def rebuild(self) -> bool:
         return self.name == "rebuild"
 
+    @property
+    def batch_size(self) -> int:
+        """Events per batch: a rebuild reads far behind the head, in bigger batches."""
+        if self.rebuild:
+            return getattr(settings, "PROJECTIONS_REBUILD_BATCH_SIZE", REBUILD_BATCH_SIZE)
+        return settings.PROJECTIONS_BATCH_SIZE
+
     def move(self, state: ProjectionState, checkpoint: store.Checkpoint) -> None:
         if self.rebuild:
             state.rebuild_tx_id, state.rebuild_position = checkpoint.tx_id, checkpoint.position
@@ -90,19 +105,24 @@ def tracks(state: ProjectionState) -> list[Track]:
     return found
 
 
-def run_batch(projection: Projection, batch_size: int | None = None) -> BatchResult:
+def run_batch(
+    projection: Projection, batch_size: int | None = None, log: Log | None = None
+) -> BatchResult:
     """Apply at most one batch of events to ``projection``.
 
     A rebuild goes on while the active generation backs off after a failure, and
     once complete replaces it: rebuilding is also how a broken projection is mended.
+    Pass the round's ``log`` to share pages and decoded events with other projections.
     """
     if _caught_up(locks.ensure(projection.name)):
         return BatchResult(Outcome.IDLE)
-    size = batch_size or settings.PROJECTIONS_BATCH_SIZE
+    log = log or Log()
     with transaction.atomic():
         state = locks.claim(projection.name)
         if state is None:
             return BatchResult(Outcome.BUSY)
+        if not state.rebuilding:
+            _kept.pop(projection.name, None)  # a rebuild that ended in another process
         now = timezone.now()
         rebuilding.retire_if_due(projection, state, now)
         waiting = False
@@ -110,10 +130,12 @@ def run_batch(projection: Projection, batch_size: int | None = None) -> BatchRes
             if track.blocked(state, now):
                 waiting = True
                 continue
-            events = store.read_all(after=track.after, limit=size)
+            events = log.read(track.after, batch_size or track.batch_size)
             if events:
-                return _apply(projection, state, track, events, now)
+                rows = _rows(projection, state, track)
+                return _apply(projection, state, track, events, now, log.decode, rows)
             if track.rebuild:
+                _kept.pop(projection.name, None)
                 rebuilding.switch(projection, state, now)
                 return BatchResult(Outcome.SWITCHED)
         return BatchResult(Outcome.WAITING if waiting else Outcome.IDLE)
@@ -125,8 +147,10 @@ def _apply(
     track: Track,
     events: list[store.RecordedEvent],
     now: dt.datetime,
+    decode: Decode,
+    rows: Rows | None,
 ) -> BatchResult:
-    applied, failure = _apply_events(projection, track.generation, events)
+    applied, failure = _apply_events(projection, track.generation, events, decode, rows)
     if applied:
         track.move(state, events[applied - 1].checkpoint)
     if failure is not None:
@@ -136,29 +160,58 @@ def _apply(
     state.updated_at = now
     state.save()
     if failure is None:
+        if rows is not None and len(rows) <= KEEP_AT_MOST:
+            kept = (_rebuild_token(state), rows)
+            transaction.on_commit(lambda: _kept.__setitem__(projection.name, kept))
         return BatchResult(Outcome.APPLIED, applied, rebuilding=track.rebuild)
     rebuild_can_go_on = state.rebuilding and not track.rebuild
     return BatchResult(Outcome.FAILED, applied, track.rebuild, rebuild_can_go_on)
 
 
 def _apply_events(
-    projection: Projection, generation: int, events: list[store.RecordedEvent]
+    projection: Projection,
+    generation: int,
+    events: list[store.RecordedEvent],
+    decode: Decode,
+    rows: Rows | None = None,
 ) -> tuple[int, str | None]:
-    """How many events applied, and the traceback of the one that failed, if any."""
+    """How many events applied, and the traceback of the one that failed, if any.
+
+    A batch that fails is split in halves, the first applied before the second, so
+    the events before the failing one are applied in a few batches, not one by one.
+    """
+    faults.reached(projection.name, events)  # test-only; off unless armed (tests/faults)
     try:
         with transaction.atomic():
-            projection.apply_batch(generation, events)
+            projection.apply_batch(generation, events, decode, rows)
         return len(events), None
     except Exception:
         if len(events) == 1:
             return 0, traceback.format_exc()
-    for index, event in enumerate(events):
-        try:
-            with transaction.atomic():
-                projection.apply_batch(generation, [event])
-        except Exception:
-            return index, traceback.format_exc()
-    return len(events), None
+    half = len(events) // 2
+    applied, failure = _apply_events(projection, generation, events[:half], decode)
+    if failure is not None:
+        return applied, failure
+    applied, failure = _apply_events(projection, generation, events[half:], decode)
+    return half + applied, failure
+
+
+def _rows(projection: Projection, state: ProjectionState, track: Track) -> Rows | None:
+    """A rebuild's rows: those this process kept from the rebuild's last batch if that
+    is where the rebuild stands (no one else went on with it), else new ones, which
+    know every row already if the rebuild is at the start. None (fresh rows for each
+    batch) for the live track."""
+    if not track.rebuild:
+        return None
+    kept = _kept.pop(projection.name, None)
+    if kept is not None and kept[0] == _rebuild_token(state):
+        return kept[1]
+    return Rows(projection.name, track.generation, complete=track.after == store.START)
+
+
+def _rebuild_token(state: ProjectionState) -> tuple[object, ...]:
+    """Which rebuild (a restart has a new start time), and how far it has come."""
+    return state.rebuild_generation, state.rebuild_started_at, state.rebuild_checkpoint
 
 
 def _record_failure(
@@ -199,8 +252,9 @@ def advance(names: Iterable[str] | None = None, max_batches: int | None = None) 
     active = [get(name) for name in names] if names is not None else all_projections()
     report = Report(events={p.name: 0 for p in active})
     for _ in range(limit):
+        log = Log()  # projections at the same checkpoint read and decode it once
         for projection in list(active):
-            result = run_batch(projection)
+            result = run_batch(projection, log=log)
             report.events[projection.name] += result.events
             if result.outcome is Outcome.FAILED:
                 report.failed.append(projection.name)

@@ -26,6 +26,11 @@ class OrderSummaryOut(serializers.Serializer):
     currency = serializers.CharField()
     item_count = serializers.IntegerField()
     status = serializers.ChoiceField(choices=["PENDING", "PAID", "SHIPPED", "CANCELLED"])
+    fulfillment = serializers.ChoiceField(
+        choices=["awaiting_payment", "reserving", "ready_to_ship", "shipped", "refunded"],
+        help_text="How far the goods are: stock is reserved after payment; staff may ship "
+        "once ready_to_ship; refunded when a paid order was cancelled.",
+    )
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
     version = serializers.IntegerField(help_text="The order's stream version (its ETag).")
@@ -38,6 +43,13 @@ class OrderLineOut(serializers.Serializer):
     quantity = serializers.IntegerField()
     unit_price = money()
     line_total = money()
+    reservation = serializers.ChoiceField(
+        choices=["reserved", "released", "issued"],
+        allow_null=True,
+        default=None,
+        help_text="The line's stock: reserved after payment, released when the order was "
+        "cancelled, issued when it shipped; null before any of these.",
+    )
 
 
 class AddressOut(serializers.Serializer):
@@ -56,6 +68,10 @@ class PaymentOut(serializers.Serializer):
 class ShippingOut(serializers.Serializer):
     carrier = serializers.CharField()
     tracking_number = serializers.CharField()
+    shipment_id = serializers.UUIDField(allow_null=True)
+    shipment_status = serializers.CharField(
+        help_text="CREATED once the stock is reserved, CANCELLED with the order; empty before."
+    )
 
 
 class StoredDateTimeField(serializers.DateTimeField):
@@ -92,6 +108,8 @@ class CustomerStatisticsOut(serializers.Serializer):
     orders_cancelled = serializers.IntegerField()
     total_spent = money(help_text="Sum of the orders paid and not cancelled.")
     average_order_value = money(help_text="Of the orders paid and not cancelled; 0.00 without any.")
+    orders_refunded = serializers.IntegerField(help_text="Paid orders cancelled and refunded.")
+    total_refunded = money(help_text="Sum of the refunds.")
     first_order_at = serializers.DateTimeField(allow_null=True)
     last_order_at = serializers.DateTimeField(allow_null=True)
 
@@ -117,6 +135,20 @@ class CatalogProductOut(serializers.Serializer):
 
     def get_currency(self, product: object) -> str:
         return settings.SHOP_CURRENCY
+
+
+class ProductStockOut(serializers.Serializer):
+    product_id = serializers.UUIDField()
+    sku = serializers.CharField()
+    name = serializers.CharField()
+    on_hand = serializers.IntegerField(source="stock_on_hand", help_text="In the warehouse.")
+    reserved = serializers.IntegerField(
+        source="stock_reserved", help_text="Set aside for paid orders not shipped yet."
+    )
+    available = serializers.IntegerField(
+        source="available_stock", help_text="On hand less reserved: what new orders may take."
+    )
+    position = serializers.IntegerField(help_text="The last event applied to this row.")
 
 
 class StatusChangeOut(serializers.Serializer):

@@ -1,18 +1,21 @@
 """How far each projection is: checkpoint, head of the log, lag, rebuild, last error.
 
+Subscribers (``projections.subscribers``) are listed after the projections, with
+``kind`` "subscriber" and how much of their work is parked; they cannot be rebuilt.
 Shared by ``manage.py projections``, ``/healthz`` and the admin.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.utils import timezone
 
 from eventstore import store
 from projections.models import ProjectionState
 from projections.projection import all_projections
+from projections.subscribers import all_subscribers
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,8 @@ class ProjectionStatus:
     error_position: int | None
     retry_at: dt.datetime | None
     rebuild: RebuildProgress | None
+    kind: str = "projection"  # or "subscriber"
+    parked: int = 0  # a subscriber's work set aside after failing (see its ``parked()``)
 
     @property
     def state(self) -> str:
@@ -50,10 +55,19 @@ def projection_statuses() -> list[ProjectionStatus]:
     states = {state.name: state for state in ProjectionState.objects.all()}
     now = timezone.now()
     log_size: list[int] = []  # counted once, and only if some projection is rebuilding
-    return [
+    projections = [
         _status(states.get(p.name) or ProjectionState(name=p.name), head, now, log_size)
         for p in all_projections()
     ]
+    subscribers = [
+        replace(
+            _status(states.get(s.name) or ProjectionState(name=s.name), head, now, log_size),
+            kind="subscriber",
+            parked=len(s.parked()),
+        )
+        for s in all_subscribers()
+    ]
+    return projections + subscribers
 
 
 def _status(

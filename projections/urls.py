@@ -35,6 +35,12 @@ urlpatterns = [
         api.ProductDetailApi.as_view(),
         name="product-detail",
     ),
+    re_path(
+        rf"^api/products/(?P<product_id>{UUID})/stock$",
+        api.ProductStockApi.as_view(),
+        name="product-stock",
+    ),
+    re_path(r"^api/stock/$", api.StockListApi.as_view(), name="stock"),
     re_path(r"^api/events/$", events_api.EventLogApi.as_view(), name="event-log"),
     re_path(r"^healthz$", HealthApi.as_view(), name="healthz"),
 ]

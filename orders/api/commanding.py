@@ -148,7 +148,7 @@ class CommandApi(APIView):
 HEADERS = [
     OpenApiParameter(
         "Idempotency-Key",
-        OpenApiTypes.STR,
+        {"type": "string", "minLength": 1, "maxLength": 255},
         OpenApiParameter.HEADER,
         description="1..255 chars; the same key and request replays the first response.",
     ),
@@ -161,7 +161,7 @@ HEADERS = [
 ]
 IF_MATCH = OpenApiParameter(
     "If-Match",
-    OpenApiTypes.STR,
+    {"type": "string", "pattern": _ETAG.pattern},
     OpenApiParameter.HEADER,
     description='The version you last saw, e.g. "3"; stale → 412.',
 )

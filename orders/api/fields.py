@@ -1,14 +1,26 @@
 """Strict JSON fields: a number where text is expected (or text for a number) is a 400,
-not a silent coercion. Money travels as decimal strings and never as a float."""
+not a silent coercion. Money travels as decimal strings and never as a float.
+
+Their OpenAPI schemas say what they accept, so that a client (or schemathesis)
+building a request from the schema alone builds one the API takes.
+"""
 
 from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any
 
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+# Some text besides spaces (the field trims them), and no control characters but tab.
+TEXT_PATTERN = r"^[^\u0000-\u0008\u000a-\u001f]*[^\s\u0000-\u001f][^\u0000-\u0008\u000a-\u001f]*$"
+# 0.01 up to 10 digits before the point, at most two after it.
+MONEY_PATTERN = r"^(?:0\.(?:0[1-9]|[1-9][0-9]?)|[1-9][0-9]{0,9}(?:\.[0-9]{1,2})?)$"
 
+
+@extend_schema_field({"type": "string", "pattern": TEXT_PATTERN})
 class StrictCharField(serializers.CharField):
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
@@ -32,6 +44,9 @@ class StrictEmailField(serializers.EmailField):
         return super().to_internal_value(data).lower()
 
 
+@extend_schema_field(
+    {"type": "string", "format": "decimal", "pattern": MONEY_PATTERN, "example": "12.50"}
+)
 class MoneyField(serializers.DecimalField):
     """A positive amount with two places, sent as a string such as "12.50"."""
 
@@ -47,3 +62,20 @@ class MoneyField(serializers.DecimalField):
             raise serializers.ValidationError('send amounts as decimal strings, e.g. "12.50"')
         value: Decimal = super().to_internal_value(data)
         return value.quantize(Decimal("0.01"))
+
+
+class ListLengthSchema(OpenApiSerializerFieldExtension):
+    """A nested list's length rules (``allow_empty=False``, ``min_length``, ``max_length``),
+    which drf-spectacular leaves out, as ``minItems`` and ``maxItems``."""
+
+    target_class = serializers.ListSerializer
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema: Any, direction: str) -> Any:
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        least = max(self.target.min_length or 0, 0 if self.target.allow_empty else 1)
+        if least:
+            schema["minItems"] = least
+        if self.target.max_length is not None:
+            schema["maxItems"] = self.target.max_length
+        return schema

@@ -20,6 +20,7 @@ from orders.events import (
     OrderCancelled,
     OrderCreated,
     OrderPaid,
+    OrderRefunded,
     OrderShipped,
 )
 from projections.models import CustomerStatistics, DirectoryCustomer, Lookup
@@ -102,6 +103,13 @@ class CustomerStatisticsProjection(Projection):
         _, stats = self._order_news(rows, e.order_id, r)
         if stats is not None:
             stats.orders_shipped += 1
+
+    @handles(OrderRefunded)
+    def order_refunded(self, rows: Rows, e: OrderRefunded, r: RecordedEvent) -> None:
+        _, stats = self._order_news(rows, e.order_id, r)
+        if stats is not None:
+            stats.orders_refunded += 1
+            stats.total_refunded += e.amount
 
     @handles(OrderCancelled)
     def order_cancelled(self, rows: Rows, e: OrderCancelled, r: RecordedEvent) -> None:

@@ -1,6 +1,12 @@
 """The order details: the list's fields plus the customer's phone, the lines with
 product images, the shipping address, payment, shipping and a timeline of every
-event of the order's stream."""
+event of the order's stream.
+
+The fulfillment process's events on other streams reach the order's row too: each
+line shows its reservation (from the product's ``StockReserved``, ``StockReleased``
+and ``StockIssued`` for this order) and the shipping its shipment. They move the
+row's ``position`` but not its ``version``, which is the order stream's (the ETag);
+each sets a state, so applying one twice changes nothing."""
 
 from __future__ import annotations
 
@@ -22,6 +28,11 @@ from orders.events import (
     OrderRefunded,
     OrderShipped,
     ProductAdded,
+    ShipmentCancelled,
+    ShipmentCreated,
+    StockIssued,
+    StockReleased,
+    StockReserved,
 )
 from projections.handlers.orders import (
     OrderRowsProjection,
@@ -33,6 +44,12 @@ from projections.handlers.orders import (
 from projections.models import Lookup, OrderDetail
 from projections.projection import first_sight, handles, register
 from projections.rows import Key, Rows
+
+RESERVATION_STATES = {
+    StockReserved.event_type: "reserved",
+    StockReleased.event_type: "released",
+    StockIssued.event_type: "issued",
+}
 
 
 @register
@@ -125,6 +142,30 @@ class OrderDetailsProjection(OrderRowsProjection):
             _note(row, r, r.event_type)
         return row
 
+    @handles(StockReserved, StockReleased, StockIssued)
+    def stock_for_order(
+        self, rows: Rows, e: StockReserved | StockReleased | StockIssued, r: RecordedEvent
+    ) -> None:
+        row = rows.edit(OrderDetail, e.order_id)
+        if row is not None:
+            state = RESERVATION_STATES[r.event_type]
+            product = str(e.product_id)
+            row.lines = [
+                {**line, "reservation": state} if line["product_id"] == product else line
+                for line in row.lines
+            ]
+            row.position = r.position
+
+    @handles(ShipmentCreated, ShipmentCancelled)
+    def shipment_changed(
+        self, rows: Rows, e: ShipmentCreated | ShipmentCancelled, r: RecordedEvent
+    ) -> None:
+        row = rows.edit(OrderDetail, e.order_id)
+        if row is not None:
+            row.shipment_id = e.shipment_id
+            row.shipment_status = "CREATED" if isinstance(e, ShipmentCreated) else "CANCELLED"
+            row.position = r.position
+
     def _line(self, rows: Rows, line: OrderLine) -> dict[str, Any]:
         product = rows.find(Lookup, product_key(line.product_id))
         return {
@@ -134,6 +175,7 @@ class OrderDetailsProjection(OrderRowsProjection):
             "quantity": line.quantity,
             "unit_price": money(line.unit_price),
             "line_total": money(line.unit_price * line.quantity),
+            "reservation": None,
         }
 
 

@@ -32,9 +32,16 @@ from orders.events import (
     OrderRefunded,
     OrderShipped,
 )
-from orders.order import Order
+from orders.order import Fulfillment, Order
 from projections.models import Lookup, OrderFields, OrderSummary
-from projections.projection import Projection, first_sight, handles, register
+from projections.projection import (
+    Decode,
+    Projection,
+    decode_recorded,
+    first_sight,
+    handles,
+    register,
+)
 from projections.rows import Key, Rows
 
 CENTS = Decimal("0.01")
@@ -67,9 +74,9 @@ class OrderRowsProjection(Projection):
     def wants(self, recorded: RecordedEvent) -> bool:
         return recorded.stream_type == Order.stream_type or super().wants(recorded)
 
-    def decode(self, recorded: RecordedEvent) -> Any:
+    def decode(self, recorded: RecordedEvent, decode: Decode = decode_recorded) -> Any:
         if recorded.event_type in self.handlers:
-            return super().decode(recorded)
+            return super().decode(recorded, decode)
         return OtherOrderEvent(UUID(recorded.stream_id.removeprefix(f"{Order.stream_type}-")))
 
     def apply(self, rows: Rows, event: Any, recorded: RecordedEvent) -> None:
@@ -115,6 +122,7 @@ class OrderRowsProjection(Projection):
         row.customer_email = customer.get("email", "")
         row.total_amount, row.currency = e.total, e.currency
         row.item_count, row.status = len(e.lines), "PENDING"
+        row.fulfillment = Fulfillment.AWAITING_PAYMENT
         row.created_at = row.updated_at = r.recorded_at
         return row
 
@@ -136,28 +144,37 @@ class OrderRowsProjection(Projection):
 
     @handles(OrderPaid)
     def order_paid(self, rows: Rows, e: OrderPaid, r: RecordedEvent) -> Any:
-        return self._status(rows, e.order_id, r, "PAID")
+        return self._status(rows, e.order_id, r, "PAID", Fulfillment.RESERVING)
 
     @handles(OrderShipped)
     def order_shipped(self, rows: Rows, e: OrderShipped, r: RecordedEvent) -> Any:
-        return self._status(rows, e.order_id, r, "SHIPPED")
+        return self._status(rows, e.order_id, r, "SHIPPED", Fulfillment.SHIPPED)
 
     @handles(OrderReadyToShip)
     def order_ready_to_ship(self, rows: Rows, e: OrderReadyToShip, r: RecordedEvent) -> Any:
-        return self._next(rows, e.order_id, r)
+        return self._fulfillment(rows, e.order_id, r, Fulfillment.READY_TO_SHIP)
 
     @handles(OrderRefunded)
     def order_refunded(self, rows: Rows, e: OrderRefunded, r: RecordedEvent) -> Any:
-        return self._next(rows, e.order_id, r)
+        return self._fulfillment(rows, e.order_id, r, Fulfillment.REFUNDED)
 
     @handles(OrderCancelled)
     def order_cancelled(self, rows: Rows, e: OrderCancelled, r: RecordedEvent) -> Any:
         return self._status(rows, e.order_id, r, "CANCELLED")
 
-    def _status(self, rows: Rows, order_id: Any, r: RecordedEvent, status: str) -> Any:
-        row = self._next(rows, order_id, r)
+    def _status(
+        self, rows: Rows, order_id: Any, r: RecordedEvent, status: str, fulfillment: str = ""
+    ) -> Any:
+        row = self._fulfillment(rows, order_id, r, fulfillment)
         if row is not None:
             row.status = status
+        return row
+
+    def _fulfillment(self, rows: Rows, order_id: Any, r: RecordedEvent, fulfillment: str) -> Any:
+        """The order's row, its fulfillment moved as the Order aggregate moves it."""
+        row = self._next(rows, order_id, r)
+        if row is not None and fulfillment:
+            row.fulfillment = fulfillment
         return row
 
     def _next(self, rows: Rows, order_id: Any, r: RecordedEvent) -> Any:

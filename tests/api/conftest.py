@@ -10,6 +10,8 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from orders.models import CustomerAccount
+from projections import runner
+from tests.fulfillment import run_fulfillment
 
 
 class Api:
@@ -108,3 +110,23 @@ def place_order(shop):
         return client.post("/api/orders/", body)
 
     return place
+
+
+@pytest.fixture
+def alices_orders(shop, place_order):
+    """Alice's pending two-line order (mug and tea) and her paid one with its stock
+    reserved (ready to ship), every projection caught up to them."""
+
+    def placed(*products) -> str:
+        response = place_order(items=[{"product_id": str(p), "quantity": 1} for p in products])
+        assert response.status_code == 201, response.content
+        return response.json()["id"]
+
+    pending, ready = placed(shop["mug"], shop["tea"]), placed(shop["mug"])
+    assert (
+        shop["alice"].post(f"/api/orders/{ready}/pay", {"payment_id": "pay-1"}).status_code == 200
+    )
+    run_fulfillment()
+    while runner.advance(max_batches=100).behind:
+        pass
+    return {"pending": pending, "ready": ready}

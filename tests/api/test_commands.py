@@ -6,6 +6,7 @@ import pytest
 
 from eventstore.models import Event
 from tests.api.conftest import ADDRESS, Api
+from tests.fulfillment import run_fulfillment
 
 pytestmark = pytest.mark.django_db
 
@@ -105,9 +106,10 @@ def test_an_order_goes_through_items_payment_and_shipping(shop, place_order, sta
     )
     assert ok(alice.post(f"{path}/items/{shop['tea']}/remove"))["version"] == 3
     assert ok(alice.post(f"{path}/pay", {"payment_id": "pay-1"}))["version"] == 4
+    run_fulfillment()  # reserves the stock: ready to ship
     shipped = ok(staff.post(f"{path}/ship", {"carrier": "DHL", "tracking_number": "TR-1"}))
     assert (
-        shipped["version"] == 5 and shipped["position"] == Event.objects.latest("position").position
+        shipped["version"] == 6 and shipped["position"] == Event.objects.latest("position").position
     )
     types = list(
         Event.objects.filter(stream_id=f"order-{order['id']}").values_list("event_type", flat=True)
@@ -117,6 +119,7 @@ def test_an_order_goes_through_items_payment_and_shipping(shop, place_order, sta
         "ItemAddedToOrder",
         "ItemRemovedFromOrder",
         "OrderPaid",
+        "OrderReadyToShip",
         "OrderShipped",
     ]
 
@@ -303,8 +306,26 @@ def test_shipping_an_unpaid_order_and_cancelling_a_shipped_one_are_invalid_trans
         "invalid_transition",
     )
     ok(staff.post(f"{path}/pay", {"payment_id": "p"}))
+    run_fulfillment()
     ok(staff.post(f"{path}/ship", {"carrier": "c", "tracking_number": "t"}))
     problem(staff.post(f"{path}/cancel", {"reason": "late"}), 409, "invalid_transition")
+
+
+def test_shipping_a_paid_order_before_its_stock_is_reserved_is_not_ready_to_ship(
+    shop, place_order, staff
+):
+    order = ok(place_order(), 201)
+    path = f"/api/orders/{order['id']}"
+    ok(staff.post(f"{path}/pay", {"payment_id": "p"}))
+    before = Event.objects.count()
+    problem(
+        staff.post(f"{path}/ship", {"carrier": "c", "tracking_number": "t"}),
+        409,
+        "not_ready_to_ship",
+    )
+    assert Event.objects.count() == before
+    run_fulfillment()
+    assert ok(staff.post(f"{path}/ship", {"carrier": "c", "tracking_number": "t"}))["version"] == 4
 
 
 def test_more_than_ten_lines_is_too_many_items(shop, staff, place_order):
@@ -456,7 +477,8 @@ def test_a_refused_command_stores_no_response_so_its_retry_runs_again(shop, plac
     body = {"carrier": "c", "tracking_number": "t"}
     problem(staff.post(path, body, **{"Idempotency-Key": "k-3"}), 409, "invalid_transition")
     ok(staff.post(f"/api/orders/{order['id']}/pay", {"payment_id": "p"}))
-    assert ok(staff.post(path, body, **{"Idempotency-Key": "k-3"}))["version"] == 3
+    run_fulfillment()
+    assert ok(staff.post(path, body, **{"Idempotency-Key": "k-3"}))["version"] == 4
 
 
 def test_an_idempotency_key_still_in_flight_is_409(shop, place_order):

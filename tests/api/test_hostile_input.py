@@ -81,3 +81,25 @@ def test_wrong_content_types_are_a_400(staff, unchanged_store, content_type, con
 def test_a_json_array_or_scalar_body_is_a_400(staff, unchanged_store):
     for body in ("[]", "42", '"text"', "null"):
         problem(staff.raw("/api/products/", body), 400, "invalid_request")
+
+
+@pytest.mark.parametrize(
+    "instant, status",
+    [
+        ("2025-01-01T00:00:00+23:59", 200),  # valid ISO 8601; PostgreSQL allows only ±15:59
+        ("2025-01-01T00:00:00-23:59", 200),
+        ("0001-01-01T00:00:00+05:00", 400),  # before year 1 in UTC
+        ("9999-12-31T23:59:59-05:00", 400),  # after year 9999 in UTC
+    ],
+)
+def test_order_list_time_filters_take_any_utc_offset(staff, instant, status):
+    for name in ("created_after", "created_before"):
+        response = staff.get("/api/orders/", **{name: instant})
+        assert response.status_code == status, response.content
+        if status == 400:
+            assert response.json()["errors"][0]["field"] == name
+
+
+@pytest.mark.parametrize("ordering", [",", "created_at,", ",-total_amount"])
+def test_empty_entries_in_the_order_list_ordering_are_ignored(staff, ordering):
+    assert staff.get("/api/orders/", ordering=ordering).status_code == 200

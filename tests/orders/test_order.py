@@ -5,7 +5,14 @@ from uuid import uuid4
 
 import pytest
 
-from orders.errors import InvalidTransition, ItemNotOnOrder, LastItem, OrderNotPending, TooManyItems
+from orders.errors import (
+    InvalidTransition,
+    ItemNotOnOrder,
+    LastItem,
+    NotReadyToShip,
+    OrderNotPending,
+    TooManyItems,
+)
 from orders.events import (
     ItemAddedToOrder,
     ItemRemovedFromOrder,
@@ -40,6 +47,10 @@ def given(*events) -> Order:
 
 def paid() -> OrderPaid:
     return OrderPaid(ORDER_ID, "pay-1", Decimal("25.00"))
+
+
+def ready() -> OrderReadyToShip:
+    return OrderReadyToShip(ORDER_ID, uuid4(), "CHR1")
 
 
 def test_creating_an_order_records_its_lines_total_and_number():
@@ -161,8 +172,8 @@ def test_paying_a_pending_order_records_the_payment_and_amount():
     )
 
 
-def test_shipping_a_paid_order_records_carrier_and_tracking():
-    order = given(created(), paid())
+def test_shipping_a_paid_order_ready_to_ship_records_carrier_and_tracking():
+    order = given(created(), paid(), ready())
     order.ship("DHL", "TR-1")
     assert order.pending == [OrderShipped(ORDER_ID, "DHL", "TR-1")] and order.status == "SHIPPED"
 
@@ -173,6 +184,11 @@ def test_shipping_a_paid_order_records_carrier_and_tracking():
 def test_shipping_an_order_that_is_not_paid_is_refused(history):
     with pytest.raises(InvalidTransition):
         given(created(), *history).ship("DHL", "TR-1")
+
+
+def test_shipping_a_paid_order_whose_stock_is_still_being_reserved_is_not_ready_to_ship():
+    with pytest.raises(NotReadyToShip):
+        given(created(), paid()).ship("DHL", "TR-1")
 
 
 def test_cancelling_a_pending_order_records_the_cancellation():

@@ -24,12 +24,15 @@ ADDRESS = ev.ShippingAddress(line1="1 Main St", city="Ghent", postal_code="9000"
 
 
 INVENTORY_EVENTS = (ev.StockReceived, ev.StockReserved, ev.StockReleased, ev.StockIssued)
+SHIPMENT_EVENTS = (ev.ShipmentCreated, ev.ShipmentCancelled)
 
 
 def stream_of(event: DomainEvent) -> tuple[str, str]:
     """The stream the write side appends ``event`` to."""
     if isinstance(event, INVENTORY_EVENTS):
         return f"inventory-{event.product_id}", "inventory"
+    if isinstance(event, SHIPMENT_EVENTS):
+        return f"shipment-{event.shipment_id}", "shipment"
     for attribute, stream_type in (("order_id", "order"), ("customer_id", "customer")):
         if hasattr(event, attribute):
             return f"{stream_type}-{getattr(event, attribute)}", stream_type
@@ -126,6 +129,15 @@ class Shop:
 
     def ready_to_ship(self, order_id: UUID, tracking: str = "CHR0001") -> None:
         self._record(ev.OrderReadyToShip(order_id, uuid.uuid5(order_id, "shipment"), tracking))
+
+    def record_shipment(self, order_id: UUID, tracking: str = "CHR0001") -> None:
+        """What the fulfillment process does once every line is reserved."""
+        lines = tuple(ev.ShipmentLine(p, q) for p, (q, _) in self.lines[order_id].items())
+        shipment_id = uuid.uuid5(order_id, "shipment")
+        self._record(ev.ShipmentCreated(shipment_id, order_id, tracking, lines))
+
+    def cancel_shipment(self, order_id: UUID, reason: str = "order cancelled") -> None:
+        self._record(ev.ShipmentCancelled(uuid.uuid5(order_id, "shipment"), order_id, reason))
 
     def order(self, customer_id: UUID, *items: tuple[UUID, int]) -> UUID:
         order_id = uuid.uuid4()

@@ -40,6 +40,7 @@ def test_projections_shows_state_checkpoint_head_lag_and_errors(history):
         "customer_statistics",
         "catalog",
         "customer_directory",
+        "fulfillment",
     }
     assert "up to date" in rows["order_list"]
     assert "behind" in rows["catalog"] and " 5 " in rows["catalog"]
@@ -50,6 +51,15 @@ def test_catch_up_runs_every_projection_to_the_head(history):
     assert "applied" in output
     assert OrderSummary.objects.count() == 3
     assert run("catch_up") == ""
+
+
+def test_catch_up_runs_the_subscribers_and_projections_it_is_named(history):
+    assert run("catch_up", "fulfillment", "catalog") == (
+        "applied 10 events (fulfillment 5, catalog 5)\n"
+    )
+    assert not OrderSummary.objects.exists()
+    with pytest.raises(CommandError, match="no projection named 'nope'"):
+        run("catch_up", "nope")
 
 
 def test_catch_up_follow_keeps_polling_until_interrupted(history, monkeypatch):

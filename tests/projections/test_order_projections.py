@@ -62,6 +62,7 @@ def test_item_changes_move_total_item_count_and_provenance(shop):
             "quantity": 3,
             "unit_price": "4.20",
             "line_total": "12.60",
+            "reservation": None,
         }
     ]
 

@@ -21,6 +21,7 @@ from django_q.models import Schedule
 
 from projections import dispatch
 from projections.models import CatchUpRequest, OrderSummary, ProjectionState
+from projections.projection import names
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -53,8 +54,8 @@ def stop_cluster(cluster: subprocess.Popen) -> None:
 
 
 def caught_up() -> bool:
-    states = ProjectionState.objects.values_list("name", "position")
-    return len(states) == 5 and all(position > 0 for _, position in states)
+    states = ProjectionState.objects.filter(name__in=names()).values_list("name", "position")
+    return len(states) == len(names()) and all(position > 0 for _, position in states)
 
 
 def test_a_qcluster_process_projects_what_a_command_committed(shop, monkeypatch):

@@ -150,7 +150,13 @@ def test_order_details_carry_lines_payment_shipping_timeline_and_etag(orders, st
     assert body["lines"][0]["unit_price"] == "12.50"
     assert body["lines"][0]["line_total"] == "12.50"
     assert body["payment"] == {"status": "PAID", "payment_id": "pay-1"}
-    assert body["shipping"] == {"carrier": "", "tracking_number": ""}
+    assert body["shipping"] == {
+        "carrier": "",
+        "tracking_number": "",
+        "shipment_id": None,
+        "shipment_status": "",
+    }
+    assert body["fulfillment"] == "reserving" and body["lines"][0]["reservation"] is None
     assert body["shipping_address"]["city"] == "Ghent"
     assert [entry["event_type"] for entry in body["timeline"]] == ["OrderCreated", "OrderPaid"]
     assert body["timeline"][0]["occurred_at"] == body["created_at"]

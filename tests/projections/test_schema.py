@@ -35,6 +35,8 @@ QUERY_PATHS = {
     "/api/customers/{customer_id}/statistics",
     "/api/products/",
     "/api/products/{product_id}",
+    "/api/products/{product_id}/stock",
+    "/api/stock/",
     "/api/events/",
     "/healthz",
 }

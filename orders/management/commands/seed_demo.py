@@ -1,18 +1,24 @@
 """Seed a demo history through the real command handlers, so every event is one a
-user could have caused: customers, products, stock, and orders in every state."""
+user could have caused: customers, products, stock, and orders in every state.
+
+A paid order is shipped only once the fulfillment process has reserved its stock,
+so after each payment the process runs here, in the foreground, as a worker would."""
 
 from __future__ import annotations
 
 import random
 from decimal import Decimal
+from io import StringIO
 from uuid import uuid4
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from eventstore.models import Event
 from orders import commands as c
 from orders.errors import DomainError
 from orders.events import ShippingAddress
+from orders.fulfillment import NAME as FULFILLMENT
 from orders.handlers import execute
 
 FIRST = [
@@ -165,6 +171,8 @@ class Command(BaseCommand):
         for step in steps:
             try:
                 execute(step)
+                if isinstance(step, c.PayOrder):
+                    call_command("catch_up", FULFILLMENT, stdout=StringIO())
                 status = {
                     c.PayOrder: "PAID",
                     c.ShipOrder: "SHIPPED",

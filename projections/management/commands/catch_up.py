@@ -1,4 +1,5 @@
-"""Run the projection runners in the foreground (a lower-latency alternative to tasks)."""
+"""Run the projection and subscriber runners in the foreground (a lower-latency
+alternative to tasks)."""
 
 from __future__ import annotations
 
@@ -7,21 +8,25 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from projections import runner
+from projections import subscribers, tasks
 from projections.projection import UnknownProjection, get
 
 
 class Command(BaseCommand):
-    help = "Catch the projections up with the log; --follow keeps polling."
+    help = "Catch the projections and subscribers up with the log; --follow keeps polling."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("names", nargs="*", metavar="NAME", help="default: every projection")
+        parser.add_argument(
+            "names", nargs="*", metavar="NAME", help="default: every projection and subscriber"
+        )
         parser.add_argument("--follow", action="store_true", help="keep polling for new events")
         parser.add_argument("--interval", type=float, default=0.2, help="seconds between polls")
 
     def handle(self, *args: str, **options: Any) -> None:
+        chosen = options["names"]
         try:
-            chosen = [get(name).name for name in options["names"]] or None
+            for name in set(chosen) - set(subscribers.names()):
+                get(name)
         except UnknownProjection as error:
             raise CommandError(str(error)) from None
         try:
@@ -29,9 +34,9 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             self.stdout.write("stopped")
 
-    def _run(self, names: list[str] | None, follow: bool, interval: float) -> None:
+    def _run(self, names: list[str], follow: bool, interval: float) -> None:
         while True:
-            report = runner.advance(names)
+            report = tasks.advance(names)
             if report.total:
                 applied = ", ".join(f"{n} {c}" for n, c in report.events.items() if c)
                 self.stdout.write(f"applied {report.total} events ({applied})")

@@ -1,4 +1,5 @@
-"""Show each projection's state, checkpoint, the head of the log, lag and last error."""
+"""Show each projection's state, checkpoint, the head of the log, lag and last error,
+then the subscribers' parked work."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from django.core.management.base import BaseCommand
 
 from eventstore import store
 from projections.status import ProjectionStatus, projection_statuses
+from projections.subscribers import ParkedWork, all_subscribers
 
 COLUMNS = ("NAME", "STATE", "GEN", "CHECKPOINT", "HEAD", "LAG", "LAG (s)", "LAST ERROR")
 
@@ -19,6 +21,15 @@ class Command(BaseCommand):
         for row in rows:
             cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
             self.stdout.write("  ".join([*cells, row[-1]]).rstrip())
+        for subscriber in all_subscribers():
+            parked = subscriber.parked()
+            if parked:
+                self.stdout.write(
+                    f"\n{subscriber.name}: {len(parked)} parked "
+                    f"(retry with `manage.py retry_parked {subscriber.name} KEY` or in admin)"
+                )
+            for work in parked:
+                self.stdout.write(f"  {_parked(work)}")
 
 
 def _row(status: ProjectionStatus) -> tuple[str, ...]:
@@ -35,6 +46,8 @@ def _row(status: ProjectionStatus) -> tuple[str, ...]:
 
 
 def _state(status: ProjectionStatus) -> str:
+    if status.parked:
+        return f"{status.state}, {status.parked} parked"
     rebuild = status.rebuild
     if rebuild is None or status.error:
         return status.state
@@ -51,3 +64,12 @@ def _error(status: ProjectionStatus) -> str:
         return "-"
     retry = f", retry at {status.retry_at:%H:%M:%S}" if status.retry_at else ""
     return f"at position {status.error_position}: {status.error}{retry}"
+
+
+def _parked(work: ParkedWork) -> str:
+    retry = f"retry at {work.retry_at:%H:%M:%S}" if work.retry_at else "waits for a retry"
+    attempts = f"{work.attempts} attempt{'s' if work.attempts != 1 else ''}"
+    return (
+        f"{work.key}  {work.event_type} v{work.version}, step {work.step or '-'}, "
+        f"{attempts}, {retry}: {work.error or '-'}"
+    )

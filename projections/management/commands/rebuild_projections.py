@@ -17,6 +17,7 @@ from projections import rebuilding, runner
 from projections.models import ProjectionState
 from projections.progress import Progress
 from projections.projection import UnknownProjection, get, names
+from projections.reading import Log
 from projections.runner import Outcome
 
 REBUILD_TASK = "projections.tasks.rebuild"
@@ -37,12 +38,13 @@ class Command(BaseCommand):
         parser.add_argument("--batch-size", type=int, default=None, help="events per transaction")
 
     def handle(self, *args: str, **options: Any) -> None:
-        for name in self._projections(options["names"], options["all"]):
-            if options["run_async"]:
-                task_id = async_task(REBUILD_TASK, name, group="projections")
-                self.stdout.write(f"{name}: rebuild queued (task {task_id})")
-            else:
-                self._rebuild(name, options["batch_size"])
+        chosen = self._projections(options["names"], options["all"])
+        if not options["run_async"]:
+            self._rebuild(chosen, options["batch_size"])
+            return
+        for name in chosen:
+            task_id = async_task(REBUILD_TASK, name, group="projections")
+            self.stdout.write(f"{name}: rebuild queued (task {task_id})")
 
     def _projections(self, chosen: list[str], everything: bool) -> list[str]:
         if everything:
@@ -54,31 +56,52 @@ class Command(BaseCommand):
         except UnknownProjection as error:
             raise CommandError(str(error)) from None
 
-    def _rebuild(self, name: str, batch_size: int | None) -> None:
-        projection = get(name)
-        generation = rebuilding.start(name)
-        self.stdout.write(f"{name}: building generation {generation}")
+    def _rebuild(self, chosen: list[str], batch_size: int | None) -> None:
+        """Rebuild ``chosen`` together: each page of the log is read and decoded once
+        for all of them. The bar shows the projection furthest behind."""
+        building = {name: rebuilding.start(name) for name in chosen}
+        for name, generation in building.items():
+            self.stdout.write(f"{name}: building generation {generation}")
         progress = Progress(total=store.count_after(store.START))
-        while True:
-            result = runner.run_batch(projection, batch_size)
-            if result.outcome in (Outcome.SWITCHED, Outcome.IDLE):
-                break  # IDLE: another runner finished the rebuild and switched
-            if result.outcome is Outcome.FAILED and result.rebuilding:
-                self._fail(name)
-            if result.rebuilding:
-                progress.advance(result.events)
-            elif result.outcome in (Outcome.BUSY, Outcome.WAITING):
-                self._follow_other_runner(name, progress)
+        done = dict.fromkeys(building, 0)
+        while building:
+            moved, live = self._round(building, done, batch_size)
+            for name in live:
+                done[name] = max(progress.total, *done.values())
+            progress.total = max(progress.total, *done.values())
+            progress.done = min(done.values())
             self._show(progress)
-        self._show(progress)
-        self.stdout.write(f"\n{name}: generation {generation} is live")
+            for name in live:
+                self.stdout.write(f"\n{name}: generation {live[name]} is live")
+            if not moved:
+                time.sleep(PAUSE_SECONDS)
 
-    def _follow_other_runner(self, name: str, progress: Progress) -> None:
-        """Another runner holds the projection: show where the rebuild is."""
-        time.sleep(PAUSE_SECONDS)
+    def _round(
+        self, building: dict[str, int], done: dict[str, int], batch_size: int | None
+    ) -> tuple[bool, dict[str, int]]:
+        """One batch for each projection still building: whether any may have more, and
+        the generations that went live (they leave ``building``)."""
+        log, moved, live = Log(), False, {}
+        for name in list(building):
+            result = runner.run_batch(get(name), batch_size, log)
+            moved = moved or result.may_have_more
+            if result.outcome in (Outcome.SWITCHED, Outcome.IDLE):
+                # IDLE: another runner finished the rebuild and switched.
+                live[name] = building.pop(name)
+            elif result.outcome is Outcome.FAILED and result.rebuilding:
+                self._fail(name)
+            elif result.rebuilding:
+                done[name] += result.events
+            elif result.outcome in (Outcome.BUSY, Outcome.WAITING):
+                done[name] = self._done_by_other_runner(name, done[name])
+        return moved, live
+
+    def _done_by_other_runner(self, name: str, done: int) -> int:
+        """Another runner holds the projection: how far its rebuild is."""
         state = ProjectionState.objects.get(name=name)
-        if state.rebuild_generation is not None:
-            progress.done = progress.total - store.count_after(state.rebuild_checkpoint)
+        if state.rebuild_generation is None:
+            return done
+        return store.count_after(store.START) - store.count_after(state.rebuild_checkpoint)
 
     def _show(self, progress: Progress) -> None:
         self.stdout.write(f"\r{progress.render()}", ending="")

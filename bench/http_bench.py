@@ -1,0 +1,182 @@
+"""Commands through the whole HTTP stack against the plainest Django write.
+
+gunicorn serves Chronicle on loopback; 8 client threads with keep-alive
+connections send create-order and pay commands, and, in the same run, POSTs to a
+DRF ``CreateAPIView`` + ``ModelSerializer`` that inserts one row into an ordinary
+table with the same token authentication (``bench/baseline``). The ratio is what
+event sourcing costs per request: the aggregate load, the event append, the
+idempotent event ids and the on-commit wake of the projector.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+
+from bench import MS, Row, Target
+
+CLIENTS = 8
+ROOT = Path(__file__).resolve().parent.parent
+REQ = "req/s"
+
+
+def run(options: argparse.Namespace) -> list[Row]:
+    requests = max(200, options.orders // 2)
+    token, customer_id, product_id = _seed()
+    port = _free_port()
+    server = _start_gunicorn(port)
+    try:
+        client = _Client(port, token)
+        _warm_up(client, customer_id, product_id)
+        base = _measure(client, requests, lambda n: ("/bench/plain-orders/", _plain_body(customer_id, product_id)))
+        created: list[str] = []
+        create = _measure(client, requests, lambda n: ("/api/orders/", _order_body(customer_id, product_id)), created)
+        pay = _measure(client, len(created), lambda n: (f"/api/orders/{created[n]}/pay", {"payment_id": f"p-{n}"}))
+    finally:
+        server.terminate()
+        server.wait(10)
+    return [
+        *_rows("plain", "baseline: CreateAPIView + ModelSerializer", base),
+        *_rows("create", "create-order command", create, baseline="plain"),
+        *_rows("pay", "pay command", pay, baseline="plain"),
+    ]
+
+
+def _rows(key: str, label: str, result: dict[str, float], baseline: str | None = None) -> list[Row]:
+    judged = baseline is not None
+    return [
+        Row(f"{key}-rate", f"{label}, {CLIENTS} clients", result["rate"], REQ,
+            baseline=f"{baseline}-rate" if judged else None,
+            target=Target(2 / 3, of_baseline=True) if judged else None),
+        Row(f"{key}-p50", f"{label}, p50 latency", result["p50"], MS,
+            baseline=f"{baseline}-p50" if judged else None,
+            target=Target(1.5, at_most=True, of_baseline=True) if judged else None),
+        Row(f"{key}-p99", f"{label}, p99 latency", result["p99"], MS,
+            baseline=f"{baseline}-p99" if judged else None),
+    ]
+
+
+def _seed() -> tuple[str, str, str]:
+    from django.contrib.auth import get_user_model
+    from rest_framework.authtoken.models import Token
+
+    from orders import commands as c
+    from orders.handlers import execute
+
+    user = get_user_model().objects.create_user("bench-staff", is_staff=True)
+    token = Token.objects.create(user=user).key
+    customer = execute(c.RegisterCustomer(name="Bench Customer", email="bench@example.com", phone="1")).id
+    product = execute(c.AddProduct(sku="BENCH-1", name="Bench mug", price=Decimal("12.50"))).id
+    execute(c.ReceiveStock(product_id=product, quantity=10_000_000))
+    return token, str(customer), str(product)
+
+
+def _start_gunicorn(port: int) -> subprocess.Popen:
+    env = {**os.environ, "CHRONICLE_BENCH": "1", "DEBUG": "0", "ALLOWED_HOSTS": "127.0.0.1"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}",
+         "--workers", "4", "--log-level", "warning"],
+        cwd=ROOT, env=env,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return server
+        except OSError:
+            time.sleep(0.1)
+    server.kill()
+    raise RuntimeError("gunicorn did not start")
+
+
+class _Client:
+    def __init__(self, port: int, token: str) -> None:
+        self.port, self.token = port, token
+        self.local = threading.local()
+
+    def post(self, path: str, body: dict) -> tuple[int, dict, float]:
+        connection = getattr(self.local, "connection", None)
+        if connection is None:
+            connection = self.local.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        headers = {"Authorization": f"Token {self.token}", "Content-Type": "application/json"}
+        started = time.perf_counter()
+        connection.request("POST", path, json.dumps(body), headers)
+        response = connection.getresponse()
+        payload = response.read()
+        elapsed = time.perf_counter() - started
+        return response.status, json.loads(payload or b"{}"), elapsed
+
+
+def _measure(
+    client: _Client, count: int, request: Callable[[int], tuple[str, dict]], ids: list[str] | None = None
+) -> dict[str, float]:
+    latencies: list[float] = []
+    failures: list[int] = []
+    lock = threading.Lock()
+    counter = iter(range(count))
+
+    def work() -> None:
+        while True:
+            with lock:
+                n = next(counter, None)
+            if n is None:
+                return
+            path, body = request(n)
+            status, payload, elapsed = client.post(path, body)
+            with lock:
+                latencies.append(elapsed)
+                if status >= 300:
+                    failures.append(status)
+                elif ids is not None:
+                    ids.append(payload["id"])
+
+    threads = [threading.Thread(target=work) for _ in range(CLIENTS)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - started
+    if failures:
+        raise RuntimeError(f"{len(failures)} requests failed: {sorted(set(failures))}")
+    ordered = sorted(latencies)
+    return {
+        "rate": len(latencies) / wall,
+        "p50": statistics.median(ordered) * 1000,
+        "p99": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000,
+    }
+
+
+def _warm_up(client: _Client, customer_id: str, product_id: str) -> None:
+    for _ in range(3 * CLIENTS):
+        client.post("/bench/plain-orders/", _plain_body(customer_id, product_id))
+        client.post("/api/orders/", _order_body(customer_id, product_id))
+
+
+def _plain_body(customer_id: str, product_id: str) -> dict:
+    return {"customer_id": customer_id, "product_id": product_id, "quantity": 2, "shipping_city": "Ghent"}
+
+
+def _order_body(customer_id: str, product_id: str) -> dict:
+    return {
+        "customer_id": customer_id,
+        "items": [{"product_id": product_id, "quantity": 2}],
+        "shipping_address": {"line1": "1 Main St", "city": "Ghent", "postal_code": "9000", "country": "BE"},
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

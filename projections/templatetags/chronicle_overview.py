@@ -1,0 +1,16 @@
+"""``{% chronicle_overview as overview %}``: the admin index overview (``projections.overview``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from projections.overview import Overview
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def chronicle_overview(context: dict[str, Any]) -> Overview:
+    return Overview(context["request"].user)

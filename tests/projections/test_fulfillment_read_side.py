@@ -1,0 +1,121 @@
+"""What the read side shows of fulfillment: the order's fulfillment, each line's
+reservation, the shipment, refunds in the statistics, and stock levels for staff."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from projections.freshness import read_view
+from projections.models import CustomerStatistics, OrderDetail, OrderSummary
+from projections.rebuilding import start as start_rebuild
+from tests.projections.conftest import catch_up
+
+
+def active(model, projection, **key):
+    return model.objects.get(generation=read_view(projection).generation, **key)
+
+
+def details(order_id) -> OrderDetail:
+    return active(OrderDetail, "order_details", order_id=order_id)
+
+
+@pytest.fixture
+def story(shop):
+    """One order shipped, one cancelled after it was ready, one still reserving."""
+    alice = shop.customer()
+    mug, tea = shop.product("MUG", "10.00"), shop.product("TEA", "2.00")
+    shop.receive(mug, 10)
+    shop.receive(tea, 10)
+    shipped, cancelled, reserving = (
+        shop.order(alice, (mug, 2), (tea, 1)),
+        shop.order(alice, (mug, 1)),
+        shop.order(alice, (tea, 3)),
+    )
+    for order_id in (shipped, cancelled):
+        shop.pay(order_id)
+        shop.reserve(order_id)
+        shop.record_shipment(order_id)
+        shop.ready_to_ship(order_id)
+    shop.pay(reserving)
+    shop.ship(shipped)
+    shop.issue(shipped)
+    shop.cancel(cancelled)
+    shop.release(cancelled)
+    shop.cancel_shipment(cancelled)
+    catch_up()
+    return {"alice": alice, "mug": mug, "tea": tea, "shipped": shipped, "cancelled": cancelled,
+            "reserving": reserving}  # fmt: skip
+
+
+def test_the_order_rows_follow_the_orders_fulfillment(story):
+    fulfillment = {
+        name: active(OrderSummary, "order_list", order_id=story[name]).fulfillment
+        for name in ("shipped", "cancelled", "reserving")
+    }
+    assert fulfillment == {"shipped": "shipped", "cancelled": "refunded", "reserving": "reserving"}
+    assert details(story["cancelled"]).fulfillment == "refunded"
+
+
+def test_each_line_shows_its_reservation_and_the_shipping_its_shipment(story):
+    shipped, cancelled = details(story["shipped"]), details(story["cancelled"])
+    assert [line["reservation"] for line in shipped.lines] == ["issued", "issued"]
+    assert [line["reservation"] for line in cancelled.lines] == ["released"]
+    assert [line["reservation"] for line in details(story["reserving"]).lines] == [None]
+    assert (shipped.shipment_status, cancelled.shipment_status) == ("CREATED", "CANCELLED")
+    assert cancelled.payment_status == "REFUNDED"
+    assert shipped.version == 4, "events of other streams leave the order's ETag alone"
+
+
+def test_statistics_count_refunds_and_spend_only_what_was_kept(story):
+    row = active(CustomerStatistics, "customer_statistics", customer_id=story["alice"])
+    assert (row.orders_paid, row.orders_cancelled, row.orders_refunded) == (3, 1, 1)
+    assert (row.total_refunded, row.total_spent) == (Decimal("10.00"), Decimal("28.00"))
+
+
+def test_a_rebuild_shows_what_live_catch_up_showed(story):
+    before = {row.order_id: (row.lines, row.shipment_status, row.fulfillment, row.position)
+              for row in OrderDetail.objects.all()}  # fmt: skip
+    start_rebuild("order_details")
+    catch_up()
+    after = {row.order_id: (row.lines, row.shipment_status, row.fulfillment, row.position)
+             for row in OrderDetail.objects.filter(generation=2)}  # fmt: skip
+    assert after == before
+
+
+def test_the_api_shows_fulfillment_reservations_shipment_and_refund(story, staff, login_for):
+    listed = staff.get("/api/orders/", fulfillment="ready_to_ship").json()
+    assert listed["count"] == 0
+    rows = staff.get("/api/orders/").json()["results"]
+    assert {row["fulfillment"] for row in rows} == {"shipped", "refunded", "reserving"}
+
+    body = staff.get(f"/api/orders/{story['cancelled']}").json()
+    assert body["fulfillment"] == "refunded"
+    assert body["payment"]["status"] == "REFUNDED"
+    assert body["lines"][0]["reservation"] == "released"
+    assert body["shipping"]["shipment_status"] == "CANCELLED"
+    assert body["shipping"]["shipment_id"]
+
+    statistics = login_for(story["alice"]).get(f"/api/customers/{story['alice']}/statistics")
+    assert (statistics.json()["orders_refunded"], statistics.json()["total_refunded"]) == (
+        1,
+        "10.00",
+    )
+
+
+def test_staff_see_stock_on_hand_reserved_and_available(story, staff, login_for):
+    levels = {row["sku"]: row for row in staff.get("/api/stock/").json()["results"]}
+    assert {sku: (r["on_hand"], r["reserved"], r["available"]) for sku, r in levels.items()} == {
+        "MUG": (8, 0, 8),
+        "TEA": (9, 0, 9),
+    }
+    tea = staff.get(f"/api/products/{story['tea']}/stock")
+    assert tea.status_code == 200 and tea.json()["on_hand"] == 9
+
+
+def test_customers_may_not_see_stock_levels(story, login_for):
+    alice = login_for(story["alice"])
+    assert alice.get("/api/stock/").status_code == 403
+    assert alice.get(f"/api/products/{story['tea']}/stock").status_code == 403
+    assert alice.get(f"/api/products/{story['alice']}/stock").status_code == 404
