@@ -22,7 +22,11 @@ import bench
 from bench import render
 
 # name -> module with run(options) -> list[Row]; a new benchmark is one more line.
-BENCHMARKS = {"eventstore": "bench.eventstore_bench", "projections": "bench.projections_bench"}
+BENCHMARKS = {
+    "eventstore": "bench.eventstore_bench",
+    "http": "bench.http_bench",
+    "projections": "bench.projections_bench",
+}
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -48,6 +52,8 @@ def main(argv: list[str]) -> None:
     os.environ["DEBUG"] = "0"
     os.environ.setdefault("SECRET_KEY", "chronicle-bench-throwaway-key")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    # Installs bench/baseline, the plain endpoint the HTTP benchmark compares with.
+    os.environ["CHRONICLE_BENCH"] = "1"
     with throwaway_database() as where:
         import django
 

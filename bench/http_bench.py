@@ -39,10 +39,23 @@ def run(options: argparse.Namespace) -> list[Row]:
     try:
         client = _Client(port, token)
         _warm_up(client, customer_id, product_id)
-        base = _measure(client, requests, lambda n: ("/bench/plain-orders/", _plain_body(customer_id, product_id)))
+        base = _measure(
+            client,
+            requests,
+            lambda n: ("/bench/plain-orders/", _plain_body(customer_id, product_id)),
+        )
         created: list[str] = []
-        create = _measure(client, requests, lambda n: ("/api/orders/", _order_body(customer_id, product_id)), created)
-        pay = _measure(client, len(created), lambda n: (f"/api/orders/{created[n]}/pay", {"payment_id": f"p-{n}"}))
+        create = _measure(
+            client,
+            requests,
+            lambda n: ("/api/orders/", _order_body(customer_id, product_id)),
+            created,
+        )
+        pay = _measure(
+            client,
+            len(created),
+            lambda n: (f"/api/orders/{created[n]}/pay", {"payment_id": f"p-{n}"}),
+        )
     finally:
         server.terminate()
         server.wait(10)
@@ -56,14 +69,29 @@ def run(options: argparse.Namespace) -> list[Row]:
 def _rows(key: str, label: str, result: dict[str, float], baseline: str | None = None) -> list[Row]:
     judged = baseline is not None
     return [
-        Row(f"{key}-rate", f"{label}, {CLIENTS} clients", result["rate"], REQ,
+        Row(
+            f"{key}-rate",
+            f"{label}, {CLIENTS} clients",
+            result["rate"],
+            REQ,
             baseline=f"{baseline}-rate" if judged else None,
-            target=Target(2 / 3, of_baseline=True) if judged else None),
-        Row(f"{key}-p50", f"{label}, p50 latency", result["p50"], MS,
+            target=Target(2 / 3, of_baseline=True) if judged else None,
+        ),
+        Row(
+            f"{key}-p50",
+            f"{label}, p50 latency",
+            result["p50"],
+            MS,
             baseline=f"{baseline}-p50" if judged else None,
-            target=Target(1.5, at_most=True, of_baseline=True) if judged else None),
-        Row(f"{key}-p99", f"{label}, p99 latency", result["p99"], MS,
-            baseline=f"{baseline}-p99" if judged else None),
+            target=Target(1.5, at_most=True, of_baseline=True) if judged else None,
+        ),
+        Row(
+            f"{key}-p99",
+            f"{label}, p99 latency",
+            result["p99"],
+            MS,
+            baseline=f"{baseline}-p99" if judged else None,
+        ),
     ]
 
 
@@ -76,18 +104,37 @@ def _seed() -> tuple[str, str, str]:
 
     user = get_user_model().objects.create_user("bench-staff", is_staff=True)
     token = Token.objects.create(user=user).key
-    customer = execute(c.RegisterCustomer(name="Bench Customer", email="bench@example.com", phone="1")).id
+    customer = execute(
+        c.RegisterCustomer(name="Bench Customer", email="bench@example.com", phone="1")
+    ).id
     product = execute(c.AddProduct(sku="BENCH-1", name="Bench mug", price=Decimal("12.50"))).id
     execute(c.ReceiveStock(product_id=product, quantity=10_000_000))
     return token, str(customer), str(product)
 
 
 def _start_gunicorn(port: int) -> subprocess.Popen:
-    env = {**os.environ, "CHRONICLE_BENCH": "1", "DEBUG": "0", "ALLOWED_HOSTS": "127.0.0.1"}
+    env = {
+        **os.environ,
+        "CHRONICLE_BENCH": "1",
+        "DEBUG": "0",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "false",
+    }  # plain HTTP on loopback
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}",
-         "--workers", "4", "--log-level", "warning"],
-        cwd=ROOT, env=env,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "4",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -108,7 +155,9 @@ class _Client:
     def post(self, path: str, body: dict) -> tuple[int, dict, float]:
         connection = getattr(self.local, "connection", None)
         if connection is None:
-            connection = self.local.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+            connection = self.local.connection = http.client.HTTPConnection(
+                "127.0.0.1", self.port, timeout=30
+            )
         headers = {"Authorization": f"Token {self.token}", "Content-Type": "application/json"}
         started = time.perf_counter()
         connection.request("POST", path, json.dumps(body), headers)
@@ -119,7 +168,10 @@ class _Client:
 
 
 def _measure(
-    client: _Client, count: int, request: Callable[[int], tuple[str, dict]], ids: list[str] | None = None
+    client: _Client,
+    count: int,
+    request: Callable[[int], tuple[str, dict]],
+    ids: list[str] | None = None,
 ) -> dict[str, float]:
     latencies: list[float] = []
     failures: list[int] = []
@@ -165,14 +217,24 @@ def _warm_up(client: _Client, customer_id: str, product_id: str) -> None:
 
 
 def _plain_body(customer_id: str, product_id: str) -> dict:
-    return {"customer_id": customer_id, "product_id": product_id, "quantity": 2, "shipping_city": "Ghent"}
+    return {
+        "customer_id": customer_id,
+        "product_id": product_id,
+        "quantity": 2,
+        "shipping_city": "Ghent",
+    }
 
 
 def _order_body(customer_id: str, product_id: str) -> dict:
     return {
         "customer_id": customer_id,
         "items": [{"product_id": product_id, "quantity": 2}],
-        "shipping_address": {"line1": "1 Main St", "city": "Ghent", "postal_code": "9000", "country": "BE"},
+        "shipping_address": {
+            "line1": "1 Main St",
+            "city": "Ghent",
+            "postal_code": "9000",
+            "country": "BE",
+        },
     }
 
 
