@@ -12,7 +12,8 @@ Figures, in events of the log per second:
 
 - baseline: ``store.read_all`` pages over the whole log, decoded, in pages of the
   rebuild's batch size;
-- catch-up: every projection from an empty read side (its first generation);
+- catch-up: every projection from an empty read side (its first generation), in
+  the live batches of ``PROJECTIONS_BATCH_SIZE``, as runners catch up;
 - rebuild: every projection rebuilt beside its live rows and switched by
   ``manage.py rebuild_projections --all``: median of ``--repeat`` rebuilds.
   The generation retired by the previous rebuild is deleted first, untimed.
@@ -33,7 +34,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.management import call_command
 from django.db import transaction
 from django.test.utils import override_settings
@@ -167,15 +167,16 @@ def _inventory(product: uuid.UUID, event: DomainEvent) -> Step:
 def generate(events: int) -> int:
     """Append a history of at least ``events`` events; returns how many it appended."""
     history = History(customers=max(events // EVENTS_PER_CUSTOMER, 10))
+    versions: dict[str, int] = {}
     with _no_wake_ups():
-        appended = _append(list(history.opening()))
+        appended = _append(list(history.opening()), versions)
         for first in itertools.count(0, TICKS_PER_TRANSACTION):
             creating = appended < events
             ticks = range(first, first + TICKS_PER_TRANSACTION)
             steps = [step for n in ticks for step in history.tick(n, creating)]
             if not steps and not creating:
                 return appended
-            appended += _append(steps)
+            appended += _append(steps, versions)
     raise AssertionError("unreachable")
 
 
@@ -191,15 +192,17 @@ def _no_wake_ups() -> Iterator[None]:
         store._after_commit_hooks.cache_clear()
 
 
-def _append(steps: list[Step]) -> int:
-    """Append ``steps`` in one transaction, one ``store.append`` per stream."""
+def _append(steps: list[Step], versions: dict[str, int]) -> int:
+    """Append ``steps`` in one transaction, one ``store.append`` per stream, each naming
+    the version the stream is at (``versions``, kept up to date here)."""
     streams: dict[tuple[str, str], list[store.NewEvent]] = defaultdict(list)
     for stream_id, stream_type, event in steps:
         new = store.NewEvent(event.event_type, event.to_data(), event.schema_version)
         streams[stream_id, stream_type].append(new)
     with transaction.atomic():
         for (stream_id, stream_type), news in streams.items():
-            store.append(stream_id, stream_type, news, store.ANY)
+            expected = versions.get(stream_id, store.NO_STREAM)
+            versions[stream_id] = store.append(stream_id, stream_type, news, expected).version
     return len(steps)
 
 
@@ -209,7 +212,7 @@ def _append(steps: list[Step]) -> int:
 def run(options: argparse.Namespace) -> list[Row]:
     events = generate(options.events)
     _wait_for_horizon()
-    size = settings.PROJECTIONS_BATCH_SIZE
+    size = runner.batch_size(rebuild=True)
     projections = len(all_projections())
     read = events / statistics.median(
         _seconds(lambda: _read_log(size)) for _ in range(options.repeat)

@@ -156,6 +156,11 @@ SHOP_CURRENCY = os.environ.get("SHOP_CURRENCY", "EUR")
 EVENTSTORE_AFTER_COMMIT = ["projections.dispatch.wake"]
 EVENTSTORE_SNAPSHOT_EVERY = int(os.environ.get("EVENTSTORE_SNAPSHOT_EVERY", "50"))
 PROJECTIONS_BATCH_SIZE = int(os.environ.get("PROJECTIONS_BATCH_SIZE", "500"))
+# Rebuilds read bigger batches; live events of a projection being rebuilt may wait
+# about one batch (1-2 s at 20,000).
+PROJECTIONS_REBUILD_BATCH_SIZE = int(os.environ.get("PROJECTIONS_REBUILD_BATCH_SIZE", "20000"))
+# A catch-up task stops starting rounds after this long (django-q2 timeout is 60 s).
+PROJECTIONS_SECONDS_PER_TASK = float(os.environ.get("PROJECTIONS_SECONDS_PER_TASK", "20"))
 PROJECTIONS_BATCHES_PER_TASK = int(os.environ.get("PROJECTIONS_BATCHES_PER_TASK", "20"))
 API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", str(256 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES

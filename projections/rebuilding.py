@@ -22,6 +22,10 @@ query) and then only rows of that generation.
    the old generation just before the switch still reads complete rows; a later
    batch then deletes them (``retire_if_due``).
 
+The process applying a rebuild keeps the new generation's rows in memory from one
+batch to the next (``rows``, ``keep_rows``): a batch then loads only rows it has
+not seen, and none at all if the process built the generation from the start.
+
 Compared with building shadow tables and renaming them, generations need no DDL
 at run time, work the same on SQLite and PostgreSQL, and let the schema stay under
 Django's migrations; the cost is a ``generation`` column leading every index.
@@ -39,14 +43,20 @@ from eventstore import store
 from projections import locks
 from projections.models import ProjectionState
 from projections.projection import Projection, get
+from projections.rows import Rows
 
 RETIRE_AFTER = dt.timedelta(seconds=30)
+# Rows a rebuild keeps in memory between its batches, at most, per projection.
+KEEP_AT_MOST = 200_000
+
+_kept: dict[str, tuple[tuple[object, ...], Rows]] = {}  # by projection: (_token, rows)
 
 
 def start(name: str) -> int:
     """Begin building ``name`` afresh beside its active rows; returns the new generation."""
     projection = get(name)
     locks.ensure(name)
+    forget_rows(name)
     with transaction.atomic():
         state = locks.claim(name, wait=True)
         assert state is not None
@@ -65,6 +75,7 @@ def start(name: str) -> int:
 def switch(projection: Projection, state: ProjectionState, now: dt.datetime) -> None:
     """Make the rebuilt generation active; call holding the projection's lock."""
     assert state.rebuild_generation is not None
+    forget_rows(projection.name)
     if state.retired_generation is not None:
         _delete_generations(projection, only=state.retired_generation)
     state.retired_generation, state.retired_at = state.generation, now
@@ -76,6 +87,34 @@ def switch(projection: Projection, state: ProjectionState, now: dt.datetime) -> 
     state.updated_at = now
     state.forget_failure()  # a failure of the retired generation is history
     state.save()
+
+
+def rows(projection: Projection, state: ProjectionState) -> Rows:
+    """Rows for the rebuild's next batch: the ones this process kept from its last batch
+    if the rebuild is still where that batch left it (no other process went on with
+    it), else new ones, which know every row already if the rebuild is at the start."""
+    token, kept = _kept.pop(projection.name, (None, None))
+    if kept is not None and token == _token(state):
+        return kept
+    assert state.rebuild_generation is not None
+    start = state.rebuild_checkpoint == store.START
+    return Rows(projection.name, state.rebuild_generation, complete=start)
+
+
+def keep_rows(projection: Projection, state: ProjectionState, rows: Rows) -> None:
+    """Keep ``rows`` for the next batch once this one commits (if they are not too many)."""
+    if len(rows) <= KEEP_AT_MOST:
+        kept = (_token(state), rows)
+        transaction.on_commit(lambda: _kept.__setitem__(projection.name, kept))
+
+
+def forget_rows(name: str) -> None:
+    _kept.pop(name, None)
+
+
+def _token(state: ProjectionState) -> tuple[object, ...]:
+    """Which rebuild (a restart has a new start time), and how far it has come."""
+    return state.rebuild_generation, state.rebuild_started_at, state.rebuild_checkpoint
 
 
 def retire_if_due(projection: Projection, state: ProjectionState, now: dt.datetime) -> None:
@@ -92,6 +131,7 @@ def retire_if_due(projection: Projection, state: ProjectionState, now: dt.dateti
 def cancel(name: str) -> None:
     """Abandon an unfinished rebuild; the active generation is untouched."""
     projection = get(name)
+    forget_rows(name)
     with transaction.atomic():
         state = locks.claim(name, wait=True)
         assert state is not None

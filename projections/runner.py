@@ -11,16 +11,20 @@ finds the active generation caught up (or backing off after a failure) builds th
 next one instead (``projections.rebuilding``).
 
 A handler that raises stops the projection at that event: the batch is rolled back
-and re-applied event by event, the events before the failing one commit with
-their checkpoint, and the state row records the error, the event's position and
-the traceback, plus when to try again (exponential backoff). Other projections
-have their own rows, checkpoints and locks and carry on.
+and re-applied in halves, the events before the failing one commit with their
+checkpoint, and the state row records the error, the event's position and the
+traceback, plus when to try again (exponential backoff). Other projections have
+their own rows, checkpoints and locks and carry on.
+
+``advance`` runs rounds of one batch per projection; projections at the same
+checkpoint share the round's reading and decoding of the log (``reading.Log``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
+import time
 import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -37,12 +41,9 @@ from projections.reading import Log
 from projections.rows import Rows
 
 MAX_BACKOFF_SECONDS = 300
-REBUILD_BATCH_SIZE = 5000
-# A rebuild's rows stay in memory between its batches, up to this many per projection.
-KEEP_AT_MOST = 200_000
-
-Kept = tuple[tuple[object, ...], Rows]  # the rebuild (``_rebuild_token``) and its rows
-_kept: dict[str, Kept] = {}  # this process's rebuilds, by projection
+REBUILD_BATCH_SIZE = 20_000
+# A run of ``advance`` stops starting rounds after this long (django-q2's timeout is 60 s).
+SECONDS_PER_TASK = 20
 
 
 class Outcome(enum.Enum):
@@ -80,10 +81,7 @@ class Track:
 
     @property
     def batch_size(self) -> int:
-        """Events per batch: a rebuild reads far behind the head, in bigger batches."""
-        if self.rebuild:
-            return getattr(settings, "PROJECTIONS_REBUILD_BATCH_SIZE", REBUILD_BATCH_SIZE)
-        return settings.PROJECTIONS_BATCH_SIZE
+        return batch_size(rebuild=self.rebuild)
 
     def move(self, state: ProjectionState, checkpoint: store.Checkpoint) -> None:
         if self.rebuild:
@@ -95,6 +93,13 @@ class Track:
         """Whether this track failed and is backing off."""
         waiting = state.retry_at is not None and state.retry_at > now
         return waiting and state.failed_track == self.name
+
+
+def batch_size(*, rebuild: bool) -> int:
+    """Events per batch: a rebuild reads far behind the head, in bigger batches."""
+    if rebuild:
+        return getattr(settings, "PROJECTIONS_REBUILD_BATCH_SIZE", REBUILD_BATCH_SIZE)
+    return int(settings.PROJECTIONS_BATCH_SIZE)
 
 
 def tracks(state: ProjectionState) -> list[Track]:
@@ -122,7 +127,7 @@ def run_batch(
         if state is None:
             return BatchResult(Outcome.BUSY)
         if not state.rebuilding:
-            _kept.pop(projection.name, None)  # a rebuild that ended in another process
+            rebuilding.forget_rows(projection.name)  # it ended in another process
         now = timezone.now()
         rebuilding.retire_if_due(projection, state, now)
         waiting = False
@@ -132,10 +137,9 @@ def run_batch(
                 continue
             events = log.read(track.after, batch_size or track.batch_size)
             if events:
-                rows = _rows(projection, state, track)
+                rows = rebuilding.rows(projection, state) if track.rebuild else None
                 return _apply(projection, state, track, events, now, log.decode, rows)
             if track.rebuild:
-                _kept.pop(projection.name, None)
                 rebuilding.switch(projection, state, now)
                 return BatchResult(Outcome.SWITCHED)
         return BatchResult(Outcome.WAITING if waiting else Outcome.IDLE)
@@ -160,9 +164,8 @@ def _apply(
     state.updated_at = now
     state.save()
     if failure is None:
-        if rows is not None and len(rows) <= KEEP_AT_MOST:
-            kept = (_rebuild_token(state), rows)
-            transaction.on_commit(lambda: _kept.__setitem__(projection.name, kept))
+        if rows is not None:
+            rebuilding.keep_rows(projection, state, rows)
         return BatchResult(Outcome.APPLIED, applied, rebuilding=track.rebuild)
     rebuild_can_go_on = state.rebuilding and not track.rebuild
     return BatchResult(Outcome.FAILED, applied, track.rebuild, rebuild_can_go_on)
@@ -194,24 +197,6 @@ def _apply_events(
         return applied, failure
     applied, failure = _apply_events(projection, generation, events[half:], decode)
     return half + applied, failure
-
-
-def _rows(projection: Projection, state: ProjectionState, track: Track) -> Rows | None:
-    """A rebuild's rows: those this process kept from the rebuild's last batch if that
-    is where the rebuild stands (no one else went on with it), else new ones, which
-    know every row already if the rebuild is at the start. None (fresh rows for each
-    batch) for the live track."""
-    if not track.rebuild:
-        return None
-    kept = _kept.pop(projection.name, None)
-    if kept is not None and kept[0] == _rebuild_token(state):
-        return kept[1]
-    return Rows(projection.name, track.generation, complete=track.after == store.START)
-
-
-def _rebuild_token(state: ProjectionState) -> tuple[object, ...]:
-    """Which rebuild (a restart has a new start time), and how far it has come."""
-    return state.rebuild_generation, state.rebuild_started_at, state.rebuild_checkpoint
 
 
 def _record_failure(
@@ -247,8 +232,11 @@ class Report:
 
 
 def advance(names: Iterable[str] | None = None, max_batches: int | None = None) -> Report:
-    """Run up to ``max_batches`` batches per projection, round robin, until all are idle."""
+    """Run up to ``max_batches`` batches per projection, round robin, until all are idle
+    or ``PROJECTIONS_SECONDS_PER_TASK`` have gone by (rebuild batches are big)."""
     limit = max_batches or settings.PROJECTIONS_BATCHES_PER_TASK
+    seconds = getattr(settings, "PROJECTIONS_SECONDS_PER_TASK", SECONDS_PER_TASK)
+    deadline = time.monotonic() + seconds
     active = [get(name) for name in names] if names is not None else all_projections()
     report = Report(events={p.name: 0 for p in active})
     for _ in range(limit):
@@ -260,7 +248,7 @@ def advance(names: Iterable[str] | None = None, max_batches: int | None = None) 
                 report.failed.append(projection.name)
             if not result.may_have_more:
                 active.remove(projection)
-        if not active:
+        if not active or time.monotonic() > deadline:
             break
     report.behind = [p.name for p in active]
     return report

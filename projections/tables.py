@@ -9,21 +9,21 @@ nine tenths of a rebuild's time. Here:
   empty it, in the same transaction, for the next batch);
 - SQLite: ``executemany`` of ``INSERT`` and of ``UPDATE``.
 
-Values are what the ORM would send: each field's ``get_db_prep_save``, except
-that a value already of the type the driver takes for that column (a ``str``
-for a text column, an aware datetime for a timestamp...) goes as it is. Changed
-rows are found by their unique natural key and keep their ids.
+Values are what the ORM would send: each field's ``get_db_prep_save``, except on
+PostgreSQL, where text, numbers, UUIDs and aware datetimes go as they are and
+JSON is encoded here (as Django's ``Jsonb`` adapter would). Changed rows are
+found by their unique natural key and keep their ids.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import zlib
 from collections.abc import Callable, Sequence
-from decimal import Decimal
 from functools import partial
+from operator import attrgetter
 from typing import Any
-from uuid import UUID
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Field
@@ -32,16 +32,17 @@ from projections.models import ReadModel
 
 Prep = Callable[[Any], Any]
 
-# On PostgreSQL, the Python types psycopg takes as they are, by field type.
-_NATIVE: dict[str, tuple[type, ...]] = {
-    "CharField": (str, type(None)),
-    "TextField": (str, type(None)),
-    "IntegerField": (int, type(None)),
-    "PositiveIntegerField": (int, type(None)),
-    "BigIntegerField": (int, type(None)),
-    "BooleanField": (bool, type(None)),
-    "UUIDField": (UUID, type(None)),
-    "DecimalField": (Decimal, int, type(None)),
+# Field types whose values psycopg writes as they are (str, int, Decimal, UUID...) and
+# PostgreSQL parses and checks, as it would the ORM's.
+_AS_THEY_ARE = {
+    "CharField",
+    "TextField",
+    "IntegerField",
+    "PositiveIntegerField",
+    "BigIntegerField",
+    "BooleanField",
+    "UUIDField",
+    "DecimalField",
 }
 
 
@@ -66,12 +67,14 @@ def update(model: type[ReadModel], rows: Sequence[ReadModel], match: list[str]) 
     if not rows:
         return
     table, columns = _quoted(model)
-    keys = [_quote(model._meta.get_field(name).column) for name in match]
+    keys = [_column(_field(model, name)) for name in match]
     others = [column for column in columns if column not in keys]
     values = _values(model, rows)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            changes = _quote(f"{model._meta.db_table}_changes")
+            # Named after its columns: a session older than a migration makes a new one.
+            shape = zlib.crc32(",".join(columns).encode())
+            changes = _quote(f"{model._meta.db_table}_changes_{shape:08x}")
             cursor.execute(
                 f"CREATE TEMPORARY TABLE IF NOT EXISTS {changes} AS "
                 f"SELECT {', '.join(columns)} FROM {table} WITH NO DATA"
@@ -91,14 +94,14 @@ def update(model: type[ReadModel], rows: Sequence[ReadModel], match: list[str]) 
 
 def update_where(model: type[ReadModel], where: dict[str, Any], changes: dict[str, Any]) -> None:
     """``UPDATE`` every row matching ``where`` (equality) with ``changes``."""
-    meta = model._meta
-    assign = [(meta.get_field(name), value) for name, value in changes.items()]
-    match = [(meta.get_field(name), value) for name, value in where.items()]
-    sets = ", ".join(f"{_quote(field.column)} = %s" for field, _ in assign)
-    conditions = " AND ".join(f"{_quote(field.column)} = %s" for field, _ in match)
+    assign = [(_field(model, name), value) for name, value in changes.items()]
+    match = [(_field(model, name), value) for name, value in where.items()]
+    sets = ", ".join(f"{_column(field)} = %s" for field, _ in assign)
+    conditions = " AND ".join(f"{_column(field)} = %s" for field, _ in match)
     params = [field.get_db_prep_save(value, connection) for field, value in [*assign, *match]]
+    table = _quote(model._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {_quote(meta.db_table)} SET {sets} WHERE {conditions}", params)
+        cursor.execute(f"UPDATE {table} SET {sets} WHERE {conditions}", params)
 
 
 def _copy(cursor: Any, table: str, columns: list[str], values: list[list[Any]]) -> None:
@@ -110,22 +113,35 @@ def _copy(cursor: Any, table: str, columns: list[str], values: list[list[Any]]) 
 def _values(model: type[ReadModel], rows: Sequence[ReadModel]) -> list[list[Any]]:
     """Each row's data columns as the driver takes them."""
     db = connections[DEFAULT_DB_ALIAS]  # not the proxy: it is asked once per value
-    fields = [(field.attname, _preparer(field, db)) for field in _data_fields(model)]
-    return [[prep(getattr(row, name)) for name, prep in fields] for row in rows]
+    fields = _data_fields(model)
+    columns = _getter([field.attname for field in fields])
+    preps = [(i, prep) for i, field in enumerate(fields) if (prep := _preparer(field, db))]
+    values = [list(columns(row)) for row in rows]
+    for row_values in values:
+        for i, prep in preps:
+            row_values[i] = prep(row_values[i])
+    return values
 
 
-def _preparer(field: Field[Any, Any], db: Any) -> Prep:
+def _getter(names: list[str]) -> Callable[[Any], tuple[Any, ...]]:
+    get = attrgetter(*names)
+    return get if len(names) > 1 else lambda row: (get(row),)
+
+
+def _preparer(field: Field[Any, Any], db: Any) -> Prep | None:
+    """How to turn a field's values into the driver's (None: as they are)."""
     slow = field.get_db_prep_save
-    kind = field.get_internal_type() if db.vendor == "postgresql" else None
+    if db.vendor != "postgresql":
+        return lambda value: slow(value, db)
+    kind = field.get_internal_type()
+    if kind in _AS_THEY_ARE:
+        return None
     if kind == "DateTimeField":
         return lambda value: value if _aware(value) else slow(value, db)
     if kind == "JSONField":  # as Django's Jsonb adapter would write it, without the wrapper
         dumps = partial(json.dumps, cls=field.encoder)  # type: ignore[attr-defined]
         return lambda value: None if value is None else dumps(value)
-    native = _NATIVE.get(kind or "")
-    if native is None:
-        return lambda value: slow(value, db)
-    return lambda value: value if type(value) in native else slow(value, db)
+    return lambda value: slow(value, db)
 
 
 def _aware(value: Any) -> bool:
@@ -133,7 +149,17 @@ def _aware(value: Any) -> bool:
 
 
 def _quoted(model: type[ReadModel]) -> tuple[str, list[str]]:
-    return _quote(model._meta.db_table), [_quote(field.column) for field in _data_fields(model)]
+    return _quote(model._meta.db_table), [_column(field) for field in _data_fields(model)]
+
+
+def _field(model: type[ReadModel], name: str) -> Field[Any, Any]:
+    field = model._meta.get_field(name)
+    assert isinstance(field, Field)
+    return field
+
+
+def _column(field: Field[Any, Any]) -> str:
+    return _quote(field.column or field.attname)
 
 
 def _quote(name: str) -> str:
