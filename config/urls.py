@@ -27,7 +27,9 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path(
         "api/customers/",
-        shared("CustomersApi", queries.CustomerDirectoryApi, commands.CustomerRegisterApi).as_view(),
+        shared(
+            "CustomersApi", queries.CustomerDirectoryApi, commands.CustomerRegisterApi
+        ).as_view(),
         name="customers",
     ),
     path(
