@@ -27,3 +27,22 @@ class StreamNotFound(EventStoreError):
     def __init__(self, stream_id: str) -> None:
         self.stream_id = stream_id
         super().__init__(f"stream {stream_id!r} has no events")
+
+
+class InvalidEvent(EventStoreError, ValueError):
+    """An event the store can never take as it is (bad schema version, non-finite float)."""
+
+
+class OrderingConflict(EventStoreError):
+    """The stream's last event was written by a transaction newer than the writer's.
+
+    Appending now would put this event before that one in the global read order,
+    so nothing was written. Retry the whole command in a fresh transaction.
+    """
+
+    def __init__(self, stream_id: str) -> None:
+        self.stream_id = stream_id
+        super().__init__(
+            f"stream {stream_id!r} was appended to by a newer transaction; "
+            "retry in a fresh transaction"
+        )

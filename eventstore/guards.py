@@ -3,7 +3,13 @@
 PostgreSQL and SQLite both refuse UPDATE and DELETE on ``eventstore_event`` at the
 database level. TRUNCATE is left to the role's privileges: production revokes it
 (README), and Django's test flush relies on it.
+
+SQLite rebuilds a table for most schema changes and drops its triggers on the way,
+so every migration that alters the event table ends with ``reinstall()`` (a test
+checks that it does).
 """
+
+from django.db import migrations
 
 TABLE = "eventstore_event"
 
@@ -48,3 +54,20 @@ def install_sql(vendor: str) -> list[str]:
 
 def remove_sql(vendor: str) -> list[str]:
     return {"postgresql": POSTGRES_REMOVE, "sqlite": SQLITE_REMOVE}.get(vendor, [])
+
+
+def install(apps, schema_editor) -> None:  # type: ignore[no-untyped-def]
+    """RunPython: (re)create the triggers; idempotent."""
+    vendor = schema_editor.connection.vendor
+    for statement in [*remove_sql(vendor), *install_sql(vendor)]:
+        schema_editor.execute(statement, params=None)
+
+
+def remove(apps, schema_editor) -> None:  # type: ignore[no-untyped-def]
+    for statement in remove_sql(schema_editor.connection.vendor):
+        schema_editor.execute(statement, params=None)
+
+
+def reinstall() -> migrations.RunPython:
+    """The last operation of any migration that alters the event table."""
+    return migrations.RunPython(install, migrations.RunPython.noop)

@@ -6,6 +6,8 @@
 
 from django.db import models
 
+from eventstore.fields import StoredJSONField
+
 
 class Event(models.Model):
     position = models.BigAutoField(primary_key=True)
@@ -14,8 +16,8 @@ class Event(models.Model):
     stream_type = models.CharField(max_length=100)
     event_type = models.CharField(max_length=200)
     schema_version = models.PositiveIntegerField()
-    data = models.JSONField()
-    metadata = models.JSONField()
+    data = StoredJSONField()
+    metadata = StoredJSONField()
     version = models.PositiveIntegerField()
     recorded_at = models.DateTimeField()
     correlation_id = models.UUIDField(null=True, blank=True)

@@ -51,7 +51,10 @@ def to_primitive(value: Any) -> Any:
 
 
 def dumps(value: Any) -> str:
-    return json.dumps(to_primitive(value), separators=(",", ":"), ensure_ascii=False)
+    """Compact JSON text; NaN and infinities raise ``ValueError`` (JSON has none)."""
+    return json.dumps(
+        to_primitive(value), separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
 
 
 def loads(text: str | bytes) -> Any:

@@ -12,6 +12,7 @@ is that pair, so it can never move past an event that has not committed yet.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import random
 import time
@@ -27,7 +28,13 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.module_loading import import_string
 
-from eventstore.errors import ConcurrencyError, DuplicateEventError
+from eventstore.errors import (
+    ConcurrencyError,
+    DuplicateEventError,
+    EventStoreError,
+    InvalidEvent,
+    OrderingConflict,
+)
 from eventstore.serialization import dumps
 from eventstore.upcasting import upcast
 
@@ -42,8 +49,10 @@ COLUMNS = (
 )
 # Rows per INSERT statement; keeps statements well under SQLite's variable limit.
 INSERT_CHUNK = 500
-# An ANY append that loses a race for the next version simply tries again.
-ANY_VERSION_ATTEMPTS = 30
+# An ANY append that loses a race for the next version tries again: for ever when
+# the store owns the transaction, this often inside a caller's (where a retry may
+# also meet an OrderingConflict, for the caller to retry afresh).
+ANY_ATTEMPTS_IN_CALLERS_TRANSACTION = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,47 +117,106 @@ def append(
     *,
     using: str = DEFAULT_DB_ALIAS,
 ) -> AppendResult:
-    """Append ``events`` to a stream, all or nothing.
+    """Append ``events`` to a stream, all or nothing, stamped with one instant.
 
     ``expected_version`` is the version the writer last saw (``NO_STREAM`` for a new
     stream, ``ANY`` to skip the check). A mismatch raises ``ConcurrencyError``. An
     append whose event ids are all stored already is a retry after a lost reply: it
-    returns the original result and writes nothing; a partial overlap raises
-    ``DuplicateEventError``.
+    returns the original result and writes nothing; a partial overlap, or an id
+    repeated in the batch, raises ``DuplicateEventError``. An event that can never be
+    stored raises ``InvalidEvent`` before anything is sent; whatever else the
+    database refuses is raised as it is, never retried.
+
+    Inside a caller's transaction the append may raise ``OrderingConflict``: the
+    stream's last event was written by a newer transaction, and appending behind it
+    would break the stream's version order in the global log (docs: invariant 5).
+    Nothing was written; retry the command in a fresh transaction. When the store
+    owns the transaction that cannot happen, and ``ANY`` retries until it wins.
     """
-    batch = list(events)
+    batch = [_checked(new) for new in events]
     if not batch:
         raise ValueError("append needs at least one event")
+    if len({new.event_id for new in batch}) != len(batch):
+        raise DuplicateEventError("an event id appears twice in one append")
     connection = connections[using]
-    attempts = ANY_VERSION_ATTEMPTS if expected_version == ANY else 1
-    for attempt in range(attempts):
+    for attempt in itertools.count(1):
         try:
-            if _one_statement(connection, batch, expected_version):
-                # One INSERT is atomic by itself: outside a transaction it needs no
-                # BEGIN and COMMIT, two round trips of the three. It has committed
-                # when it returns, so on_commit runs the hooks at once.
-                result = _append_once(connection, stream_id, stream_type, batch, expected_version)
-                _notify_on_commit(using)
-                return result
-            with transaction.atomic(using=using):
-                result = _append_once(connection, stream_id, stream_type, batch, expected_version)
-                _notify_on_commit(using)
-                return result
-        except (ConcurrencyError, IntegrityError) as error:
-            replay = _replayed(connections[using], stream_id, batch)
+            return _append_and_notify(connection, stream_id, stream_type, batch, expected_version)
+        except ConcurrencyError as conflict:
+            replay = _replayed(connection, stream_id, batch)
             if replay is not None:
                 return replay
-            if isinstance(error, ConcurrencyError) and expected_version != ANY:
-                raise
-            if attempt + 1 == attempts:
-                raise ConcurrencyError(
-                    stream_id, expected_version, stream_version(stream_id, using=using)
-                ) from error
-            time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+            if expected_version != ANY or (
+                connection.in_atomic_block and attempt >= ANY_ATTEMPTS_IN_CALLERS_TRANSACTION
+            ):
+                raise conflict
+            time.sleep(random.uniform(0, 0.001 * min(attempt, 20)))
     raise AssertionError("unreachable")
 
 
-def _one_statement(connection: Any, batch: list[NewEvent], expected: ExpectedVersion) -> bool:
+def _checked(new: NewEvent) -> _Encoded:
+    if type(new.schema_version) is not int or new.schema_version < 1:
+        raise InvalidEvent(f"schema_version must be an integer >= 1, not {new.schema_version!r}")
+    try:
+        return _Encoded(new, dumps(new.data), dumps(new.metadata))
+    except ValueError as error:  # NaN and infinities have no JSON form
+        raise InvalidEvent(f"event {new.event_type!r} cannot be stored: {error}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class _Encoded:
+    new: NewEvent
+    data: str
+    metadata: str
+
+    @property
+    def event_id(self) -> UUID:
+        return self.new.event_id
+
+
+def _append_and_notify(
+    connection: Any,
+    stream_id: str,
+    stream_type: str,
+    batch: list[_Encoded],
+    expected_version: ExpectedVersion,
+) -> AppendResult:
+    """One attempt; a version clash on the unique (stream_id, version) or event_id
+    becomes ``ConcurrencyError``, other integrity errors stay what they are."""
+    try:
+        if _one_statement(connection, batch, expected_version):
+            # One INSERT is atomic by itself: outside a transaction it needs no BEGIN
+            # and COMMIT, two round trips of the three. It has committed when it
+            # returns, so on_commit runs the hooks at once.
+            result = _append_once(connection, stream_id, stream_type, batch, expected_version)
+        else:
+            with transaction.atomic(using=connection.alias):
+                result = _append_once(connection, stream_id, stream_type, batch, expected_version)
+                _notify_on_commit(connection.alias)
+                return result
+    except IntegrityError as error:
+        if _violated_constraint(error) is None:
+            raise
+        # Asked only now: inside the failed statement's savepoint PostgreSQL would
+        # refuse any query.
+        actual = stream_version(stream_id, using=connection.alias)
+        raise ConcurrencyError(stream_id, expected_version, actual) from error
+    _notify_on_commit(connection.alias)
+    return result
+
+
+def _violated_constraint(error: IntegrityError) -> str | None:
+    """Which of the store's unique constraints ``error`` names, if any."""
+    cause = error.__cause__
+    name = getattr(getattr(cause, "diag", None), "constraint_name", None) or str(cause or error)
+    if "event_stream_version_uniq" in name or "stream_id, eventstore_event.version" in name:
+        return "version"
+    if "event_id" in name:
+        return "event_id"
+    return None
+
+
+def _one_statement(connection: Any, batch: list[_Encoded], expected: ExpectedVersion) -> bool:
     # Not on SQLite: a statement that reads, then writes, outside BEGIN IMMEDIATE can
     # fail "database is locked" at once instead of waiting for the lock.
     return (
@@ -163,7 +231,7 @@ def _append_once(
     connection: Any,
     stream_id: str,
     stream_type: str,
-    batch: list[NewEvent],
+    batch: list[_Encoded],
     expected_version: ExpectedVersion,
 ) -> AppendResult:
     with connection.cursor() as cursor:
@@ -173,61 +241,105 @@ def _append_once(
         else:
             current = 0 if expected_version == NO_STREAM else expected_version
         positions: list[int] = []
+        stamp: Any = None
         for start in range(0, len(batch), INSERT_CHUNK):
             chunk = batch[start : start + INSERT_CHUNK]
-            sql, params = _insert_sql(connection, stream_id, stream_type, chunk, current + start)
+            sql, params = _insert_sql(
+                connection, stream_id, stream_type, chunk, current + start, stamp
+            )
             cursor.execute(sql, params)
             rows = cursor.fetchall()
             if not rows:
-                # The guard found the stream elsewhere than expected: nothing was written.
-                actual = stream_version(stream_id, using=connection.alias)
-                raise ConcurrencyError(stream_id, expected_version, actual)
+                # The guard found the stream elsewhere than expected, or last written
+                # by a newer transaction: nothing was written.
+                raise _refusal(connection, stream_id, expected_version, current + start)
             positions.extend(row[0] for row in rows)
+            stamp = rows[0][1]
     return AppendResult(stream_id, current + len(batch), tuple(positions))
 
 
+def _refusal(
+    connection: Any, stream_id: str, expected_version: ExpectedVersion, after: int
+) -> EventStoreError:
+    actual = stream_version(stream_id, using=connection.alias)
+    if actual == after and connection.vendor == "postgresql":
+        return OrderingConflict(stream_id)
+    return ConcurrencyError(stream_id, expected_version, actual)
+
+
+# The guard of one INSERT: the stream is at the expected version, and its last
+# event was not written by a newer transaction than this one (which would sort
+# after this append in the (tx_id, position) read order). The instant is taken
+# once per append, never earlier than the stream's last event.
+_PG_INSERT = """
+    WITH last AS (
+        SELECT version, tx_id, recorded_at FROM {table}
+         WHERE stream_id = %s ORDER BY version DESC LIMIT 1
+    ), stamp AS MATERIALIZED (
+        SELECT GREATEST(COALESCE(%s::timestamptz, clock_timestamp()),
+                        (SELECT recorded_at FROM last)) AS at
+    )
+    INSERT INTO {table} ({columns}, recorded_at, tx_id)
+    SELECT new.*, stamp.at, pg_current_xact_id()::text::bigint
+      FROM (VALUES {rows}) AS new, stamp
+     WHERE COALESCE((SELECT version FROM last), 0) = %s
+       AND COALESCE((SELECT tx_id FROM last), 0) <= pg_current_xact_id()::text::bigint
+    RETURNING position, recorded_at"""
+_SQLITE_INSERT = """
+    INSERT INTO {table} ({columns}, recorded_at, tx_id)
+    SELECT new.*, MAX(%s, COALESCE((
+               SELECT recorded_at FROM {table} WHERE stream_id = %s
+                ORDER BY version DESC LIMIT 1), '')), 0
+      FROM (VALUES {rows}) AS new
+     WHERE (SELECT COALESCE(MAX(version), 0) FROM {table} WHERE stream_id = %s) = %s
+    RETURNING position, recorded_at"""
+_INSERT_COLUMNS = (
+    "event_id, stream_id, stream_type, event_type, schema_version, data, metadata, version, "
+    "correlation_id, causation_id"
+)
+# Typed: VALUES outside an INSERT's own list does not take the columns' types.
+_PG_ROW = "(%s::uuid,%s,%s,%s,%s::integer,%s::json,%s::json,%s::integer,%s::uuid,%s::uuid)"
+_SQLITE_ROW = "(%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)"
+
+
 def _insert_sql(
-    connection: Any, stream_id: str, stream_type: str, chunk: Sequence[NewEvent], after: int
+    connection: Any,
+    stream_id: str,
+    stream_type: str,
+    chunk: Sequence[_Encoded],
+    after: int,
+    stamp: Any,
 ) -> tuple[str, list[Any]]:
-    """One INSERT of ``chunk`` as versions ``after + 1...``, if the stream is at ``after``.
+    """One INSERT of ``chunk`` as versions ``after + 1...``, if the guard holds.
 
     The check and the insert are one statement, so an append costs one round trip;
     a writer that races past the check meets the unique (stream_id, version).
+    ``stamp`` is the instant of the append's first chunk (None for the first).
     """
     postgres = connection.vendor == "postgresql"
-    if postgres:
-        # Typed: VALUES outside an INSERT's own list does not take the columns' types.
-        row = (
-            "(%s::uuid,%s,%s,%s,%s::integer,%s::jsonb,%s::jsonb,%s::integer,clock_timestamp(),"
-            "%s::uuid,%s::uuid,pg_current_xact_id()::text::bigint)"
-        )
-    else:
-        row = "(%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,0)"
-        now = connection.ops.adapt_datetimefield_value(timezone.now())
     uuid = _uuid_adapter(connection)
     params: list[Any] = []
-    for offset, new in enumerate(chunk, start=1):
+    for offset, encoded in enumerate(chunk, start=1):
+        new = encoded.new
         params += [
             uuid(new.event_id),
             stream_id,
             stream_type,
             new.event_type,
             new.schema_version,
-            dumps(new.data),
-            dumps(new.metadata),
+            encoded.data,
+            encoded.metadata,
             after + offset,
+            uuid(new.correlation_id),
+            uuid(new.causation_id),
         ]
-        if not postgres:
-            params.append(now)
-        params += [uuid(new.correlation_id), uuid(new.causation_id)]
-    sql = (
-        f"INSERT INTO {TABLE} (event_id, stream_id, stream_type, event_type, schema_version, "
-        "data, metadata, version, recorded_at, correlation_id, causation_id, tx_id) "
-        f"SELECT * FROM (VALUES {','.join([row] * len(chunk))}) AS new "
-        f"WHERE (SELECT COALESCE(MAX(version), 0) FROM {TABLE} WHERE stream_id = %s) = %s "
-        "RETURNING position"
-    )
-    return sql, [*params, stream_id, after]
+    shape = dict(table=TABLE, columns=_INSERT_COLUMNS)
+    if postgres:
+        sql = _PG_INSERT.format(rows=",".join([_PG_ROW] * len(chunk)), **shape)
+        return sql, [stream_id, stamp, *params, after]
+    now = stamp or connection.ops.adapt_datetimefield_value(timezone.now())
+    sql = _SQLITE_INSERT.format(rows=",".join([_SQLITE_ROW] * len(chunk)), **shape)
+    return sql, [now, stream_id, *params, stream_id, after]
 
 
 def _notify_on_commit(using: str) -> None:
@@ -243,7 +355,7 @@ def _after_commit_hooks() -> tuple[Callable[[], None], ...]:
     return tuple(import_string(path) for path in getattr(settings, "EVENTSTORE_AFTER_COMMIT", ()))
 
 
-def _replayed(connection: Any, stream_id: str, batch: list[NewEvent]) -> AppendResult | None:
+def _replayed(connection: Any, stream_id: str, batch: list[_Encoded]) -> AppendResult | None:
     """The original result if ``batch`` was appended before, else None."""
     uuid = _uuid_adapter(connection)
     ids = [uuid(new.event_id) for new in batch]
@@ -381,7 +493,8 @@ def _after(connection: Any) -> str:
 
 
 def _native_timestamps(connection: Any, cursor: Any) -> None:
-    """Let psycopg parse ``timestamptz`` in C on this cursor.
+    """Let psycopg parse ``timestamptz`` in C on this cursor, and hand ``json`` over
+    as the stored text (decoded once, by ``_decode_rows``).
 
     Django registers a pure-Python subclass of psycopg's loader (to attach the
     connection's time zone), which costs more per event than the rest of the row.
@@ -392,9 +505,12 @@ def _native_timestamps(connection: Any, cursor: Any) -> None:
         return
     import psycopg
     from psycopg.pq import Format
+    from psycopg.types.string import TextLoader
 
     oid = psycopg.adapters.types["timestamptz"].oid
-    cursor.cursor.adapters.register_loader(oid, psycopg.adapters.get_loader(oid, Format.TEXT))
+    adapters = cursor.cursor.adapters
+    adapters.register_loader(oid, psycopg.adapters.get_loader(oid, Format.TEXT))
+    adapters.register_loader("json", TextLoader)
 
 
 def _horizon(connection: Any) -> str:

@@ -1,10 +1,10 @@
 """Command handlers: validate references, load, call the aggregate, save.
 
-Each command runs in one transaction whose first write is the event append: the
-event's transaction id then follows the reads it was based on, which keeps every
-stream in version order in the global log (eventstore.store). Without If-Match, a
-concurrency conflict reloads and retries, so concurrent commands the rules allow
-all succeed.
+Each command runs in one transaction. Without If-Match, a concurrency conflict
+reloads and retries, so concurrent commands the rules allow all succeed. The store
+may also refuse an append it cannot keep in the stream's version order
+(``OrderingConflict``): that is retried in a fresh transaction, with or without
+If-Match, since the stream's version was not the problem.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from django.db import IntegrityError, transaction
 
 from eventstore import store
 from eventstore.aggregate import Aggregate
-from eventstore.errors import ConcurrencyError, StreamNotFound
+from eventstore.errors import ConcurrencyError, OrderingConflict, StreamNotFound
 from eventstore.repository import Repository
 from orders import commands as c
 from orders.customer import Customer
@@ -128,8 +128,8 @@ def handle_receive_stock(cmd: c.ReceiveStock, after_save: AfterSave | None = Non
 
 
 def handle_create_order(cmd: c.CreateOrder, after_save: AfterSave | None = None) -> CommandResult:
-    # Allocated in its own transaction, before the events' one (see the module doc);
-    # a refused command leaves a gap in the numbers, never a duplicate.
+    # Allocated in its own short transaction, so the row lock on the counter is not
+    # held while the command runs; a refused command leaves a gap, never a duplicate.
     order_number = OrderNumber.allocate()
 
     def work() -> CommandResult:
@@ -300,6 +300,10 @@ def _run(
                 if after_save is not None:
                     after_save(result)
                 return result
+        except OrderingConflict:
+            if attempt == MAX_ATTEMPTS:
+                raise
+            time.sleep(random.uniform(0, 0.005 * attempt))
         except ConcurrencyError as conflict:
             if cmd.expected_version is not None:
                 raise VersionMismatch(conflict.actual, cmd.expected_version) from conflict

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from eventstore.errors import ConcurrencyError, StreamNotFound
+from eventstore.errors import ConcurrencyError, OrderingConflict, StreamNotFound
 from orders.errors import DomainError
 from problems import Problem
 from problems.handler import translate
@@ -38,12 +38,15 @@ def register() -> None:
         StreamNotFound,
         lambda error: Problem("no such resource", status=404, code="not_found", title="Not found"),
     )
-    translate(
-        ConcurrencyError,
-        lambda error: Problem(
-            "the resource kept changing while this command ran; retry",
-            status=409,
-            code="concurrency_conflict",
-            title="Concurrency conflict",
-        ),
+    # Both are retryable: the handlers retried them, and the resource kept changing.
+    translate(ConcurrencyError, _kept_changing)
+    translate(OrderingConflict, _kept_changing)
+
+
+def _kept_changing(error: Exception) -> Problem:
+    return Problem(
+        "the resource kept changing while this command ran; retry",
+        status=409,
+        code="concurrency_conflict",
+        title="Concurrency conflict",
     )

@@ -1,0 +1,41 @@
+"""The handlers retry what the store says is worth retrying, in a fresh transaction."""
+
+from __future__ import annotations
+
+from uuid import uuid4
+
+import pytest
+from django.db import connection
+
+from eventstore.errors import OrderingConflict
+from orders import commands as c
+from orders import handlers
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def flaky(failures: int, transactions: list[bool]):
+    def work() -> handlers.CommandResult:
+        transactions.append(connection.in_atomic_block)
+        if len(transactions) <= failures:
+            raise OrderingConflict("order-1")
+        return handlers.CommandResult(uuid4(), 1, 1)
+
+    return work
+
+
+@pytest.mark.parametrize("if_match", [None, 3])
+def test_an_ordering_conflict_is_retried_with_or_without_if_match(if_match):
+    transactions: list[bool] = []
+    cmd = c.PayOrder(order_id=uuid4(), payment_id="pay-1", expected_version=if_match)
+    result = handlers._run(cmd, flaky(2, transactions), None)
+    assert result.version == 1
+    assert transactions == [True, True, True], "each attempt ran in a transaction of its own"
+
+
+def test_ordering_conflicts_that_never_end_surface_after_the_last_attempt():
+    transactions: list[bool] = []
+    cmd = c.PayOrder(order_id=uuid4(), payment_id="pay-1")
+    with pytest.raises(OrderingConflict):
+        handlers._run(cmd, flaky(handlers.MAX_ATTEMPTS, transactions), None)
+    assert len(transactions) == handlers.MAX_ATTEMPTS
