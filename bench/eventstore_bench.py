@@ -56,6 +56,7 @@ from eventstore import store
 from eventstore.aggregate import Aggregate
 from eventstore.events import DomainEvent, event
 from eventstore.models import Snapshot
+from eventstore.recorders.base import COLUMNS
 from eventstore.repository import Repository
 
 MIGRATE = ("eventstore",)  # the only tables used
@@ -285,12 +286,12 @@ class RawDriver:
             self.conn.execute(sql, [value for row in rows for value in self.params(row)])
 
     def select_stream(self, stream_id: str) -> list[Any]:
-        sql = f"SELECT {store.COLUMNS} FROM eventstore_event WHERE stream_id = %s ORDER BY version"
+        sql = f"SELECT {COLUMNS} FROM eventstore_event WHERE stream_id = %s ORDER BY version"
         return self.decoded(self.conn.execute(self._dialect(sql), [stream_id]).fetchall())
 
     def read_all(self) -> int:
         sql = self._dialect(
-            f"SELECT {store.COLUMNS} FROM eventstore_event WHERE {self.keyset} "
+            f"SELECT {COLUMNS} FROM eventstore_event WHERE {self.keyset} "
             "ORDER BY tx_id, position LIMIT %s"
         )
         count, after = 0, (0, 0)

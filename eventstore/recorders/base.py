@@ -1,0 +1,86 @@
+"""What the store needs from a backend."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+from uuid import UUID
+
+from eventstore.records import EncodedEvent
+
+TABLE = "eventstore_event"
+COLUMNS = (
+    "position, event_id, stream_id, stream_type, event_type, schema_version, data, "
+    "metadata, version, recorded_at, correlation_id, causation_id, tx_id"
+)
+NativeValues = Callable[[Any, Any, Any, Any], tuple[UUID, UUID | None, UUID | None, dt.datetime]]
+INSERT_COLUMNS = (
+    "event_id, stream_id, stream_type, event_type, schema_version, data, metadata, version, "
+    "correlation_id, causation_id"
+)
+
+
+class Recorder(Protocol):
+    # Whether an append may be one INSERT outside any transaction.
+    single_statement_appends: bool
+    # Whether a refused INSERT at the expected version means an OrderingConflict.
+    orders_by_transaction: bool
+
+    def insert(
+        self,
+        connection: Any,
+        stream_id: str,
+        stream_type: str,
+        chunk: Sequence[EncodedEvent],
+        after: int,
+        stamp: Any,
+    ) -> tuple[str, list[Any]]:
+        """One guarded INSERT of ``chunk`` as versions ``after + 1...``, returning
+        ``(position, recorded_at)`` per row, or no row when the guard refused.
+
+        ``stamp`` is the ``recorded_at`` the append's first chunk returned (None for
+        the first chunk), so every chunk of one append carries one instant.
+        """
+        ...
+
+    def after(self) -> str:
+        """SQL for the rows after the checkpoint ``(tx_id, position)`` (two params)."""
+        ...
+
+    def horizon(self) -> str:
+        """SQL (`` AND ...``) keeping the rows a reader may safely see now."""
+        ...
+
+    def prepare_read(self, cursor: Any) -> None:
+        """Set the cursor up to fetch rows for ``decode``."""
+        ...
+
+    def uuid_param(self, value: UUID | None) -> Any: ...
+
+    # Turns a fetched (event_id, correlation_id, causation_id, recorded_at) into
+    # Python values; None where the driver returns them as such already.
+    native_values: NativeValues | None
+
+
+def event_params(
+    recorder: Recorder, stream_id: str, stream_type: str, chunk: Sequence[EncodedEvent], after: int
+) -> list[Any]:
+    """The VALUES parameters of ``chunk``, in ``INSERT_COLUMNS`` order."""
+    uuid = recorder.uuid_param
+    params: list[Any] = []
+    for offset, encoded in enumerate(chunk, start=1):
+        new = encoded.new
+        params += [
+            uuid(new.event_id),
+            stream_id,
+            stream_type,
+            new.event_type,
+            new.schema_version,
+            encoded.data,
+            encoded.metadata,
+            after + offset,
+            uuid(new.correlation_id),
+            uuid(new.causation_id),
+        ]
+    return params

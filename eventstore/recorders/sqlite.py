@@ -1,0 +1,83 @@
+"""SQLite: one writer at a time (``BEGIN IMMEDIATE``), so the log's order is the
+position order and ``tx_id`` is always 0; UUIDs and instants are stored as text."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from eventstore.recorders.base import INSERT_COLUMNS, TABLE, NativeValues, event_params
+from eventstore.records import EncodedEvent
+
+# The instant is taken once per append (Python's clock), never earlier than the
+# stream's last event; Django's text form of an instant sorts as the instant does.
+_INSERT = """
+    INSERT INTO {table} ({columns}, recorded_at, tx_id)
+    SELECT new.*, MAX(%s, COALESCE((
+               SELECT recorded_at FROM {table} WHERE stream_id = %s
+                ORDER BY version DESC LIMIT 1), '')), 0
+      FROM (VALUES {rows}) AS new
+     WHERE (SELECT COALESCE(MAX(version), 0) FROM {table} WHERE stream_id = %s) = %s
+    RETURNING position, recorded_at"""
+_ROW = "(%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)"
+
+
+def _native_values(
+    event_id: Any, correlation_id: Any, causation_id: Any, recorded_at: Any
+) -> tuple[UUID, UUID | None, UUID | None, dt.datetime]:
+    return (
+        UUID(event_id),
+        correlation_id and UUID(correlation_id),
+        causation_id and UUID(causation_id),
+        _datetime(recorded_at),
+    )
+
+
+def _datetime(value: Any) -> dt.datetime:
+    parsed = value if isinstance(value, dt.datetime) else parse_datetime(value)
+    if parsed is None:
+        raise ValueError(f"stored timestamp {value!r} is not a datetime")
+    return parsed if timezone.is_aware(parsed) else parsed.replace(tzinfo=dt.UTC)
+
+
+class SQLiteRecorder:
+    # A statement that reads, then writes, outside BEGIN IMMEDIATE can fail
+    # "database is locked" at once instead of waiting for the lock.
+    single_statement_appends = False
+    orders_by_transaction = False
+    native_values: NativeValues | None = staticmethod(_native_values)
+
+    def insert(
+        self,
+        connection: Any,
+        stream_id: str,
+        stream_type: str,
+        chunk: Sequence[EncodedEvent],
+        after: int,
+        stamp: Any,
+    ) -> tuple[str, list[Any]]:
+        now = stamp or connection.ops.adapt_datetimefield_value(timezone.now())
+        sql = _INSERT.format(
+            table=TABLE, columns=INSERT_COLUMNS, rows=",".join([_ROW] * len(chunk))
+        )
+        params = event_params(self, stream_id, stream_type, chunk, after)
+        return sql, [now, stream_id, *params, stream_id, after]
+
+    def after(self) -> str:
+        # SQLite ranges an index on a row value's first column only, so the row-value
+        # form rescans the log from its start on every page. tx_id is always 0 here.
+        return "tx_id = %s AND position > %s"
+
+    def horizon(self) -> str:
+        return ""
+
+    def prepare_read(self, cursor: Any) -> None:
+        pass
+
+    def uuid_param(self, value: UUID | None) -> Any:
+        return None if value is None else value.hex
