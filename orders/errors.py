@@ -26,6 +26,28 @@ class TooManyItems(DomainError):
     code = "too_many_items"
 
 
+class OrderTotalTooLarge(DomainError):
+    """The order would cost more than ``bounds.MAX_ORDER_TOTAL``."""
+
+    code = "order_total_too_large"
+
+
+class QuantityTooLarge(DomainError):
+    """A line would hold more than ``bounds.MAX_QUANTITY`` units."""
+
+    code = "quantity_too_large"
+
+
+class PriceTooLarge(DomainError):
+    code = "price_too_large"
+
+
+class StockTooLarge(DomainError):
+    """A delivery past ``bounds.MAX_STOCK_RECEIPT``, or on hand past ``MAX_STOCK_ON_HAND``."""
+
+    code = "stock_too_large"
+
+
 class LastItem(DomainError):
     code = "last_item"
 

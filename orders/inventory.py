@@ -13,7 +13,8 @@ from typing import ClassVar
 from uuid import UUID
 
 from eventstore.aggregate import Aggregate
-from orders.errors import InsufficientStock, InvalidCommand, NotReserved
+from orders.bounds import MAX_STOCK_ON_HAND, MAX_STOCK_RECEIPT
+from orders.errors import InsufficientStock, InvalidCommand, NotReserved, StockTooLarge
 from orders.events import StockIssued, StockReceived, StockReleased, StockReserved
 
 
@@ -43,6 +44,12 @@ class Inventory(Aggregate):
     def receive(self, quantity: int) -> None:
         if quantity <= 0:
             raise InvalidCommand(f"received stock must be positive, not {quantity}")
+        if quantity > MAX_STOCK_RECEIPT:
+            raise StockTooLarge(f"a delivery is at most {MAX_STOCK_RECEIPT} units, not {quantity}")
+        if self.on_hand + quantity > MAX_STOCK_ON_HAND:
+            raise StockTooLarge(
+                f"at most {MAX_STOCK_ON_HAND} units may be on hand; {self.on_hand} are"
+            )
         self._record(
             StockReceived(product_id=self.id, quantity=quantity, on_hand=self.on_hand + quantity)
         )

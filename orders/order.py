@@ -9,12 +9,15 @@ from typing import ClassVar
 from uuid import UUID
 
 from eventstore.aggregate import Aggregate
+from orders.bounds import CENTS, MAX_LINES, MAX_ORDER_TOTAL, MAX_QUANTITY
 from orders.errors import (
     InvalidTransition,
     ItemNotOnOrder,
     LastItem,
     NotReadyToShip,
     OrderNotPending,
+    OrderTotalTooLarge,
+    QuantityTooLarge,
     TooManyItems,
 )
 from orders.events import (
@@ -29,9 +32,6 @@ from orders.events import (
     OrderShipped,
     ShippingAddress,
 )
-
-MAX_LINES = 10
-CENTS = Decimal("0.01")
 
 PENDING, PAID, SHIPPED, CANCELLED = "PENDING", "PAID", "SHIPPED", "CANCELLED"
 
@@ -48,6 +48,21 @@ class Fulfillment:
 
 def total_of(lines: tuple[OrderLine, ...]) -> Decimal:
     return sum((line.line_total for line in lines), Decimal("0")).quantize(CENTS)
+
+
+def bounded_total(lines: tuple[OrderLine, ...]) -> Decimal:
+    """The total of ``lines``, which must keep within the domain's bounds (orders.bounds):
+    the read side is sized for no more."""
+    for line in lines:
+        if line.quantity > MAX_QUANTITY:
+            raise QuantityTooLarge(
+                f"a line holds at most {MAX_QUANTITY} units, not {line.quantity}"
+                f" (product {line.product_id})"
+            )
+    total = total_of(lines)
+    if total > MAX_ORDER_TOTAL:
+        raise OrderTotalTooLarge(f"an order costs at most {MAX_ORDER_TOTAL}, not {total}")
+    return total
 
 
 def merge_lines(lines: list[OrderLine]) -> tuple[OrderLine, ...]:
@@ -104,7 +119,7 @@ class Order(Aggregate):
                 customer_id=customer_id,
                 lines=merged,
                 shipping_address=shipping_address,
-                total=total_of(merged),
+                total=bounded_total(merged),
                 currency=currency,
             )
         )
@@ -128,7 +143,7 @@ class Order(Aggregate):
                 quantity=quantity,
                 unit_price=price,
                 line_quantity=line_quantity,
-                total=total_of(lines),
+                total=bounded_total(lines),
             )
         )
 

@@ -9,13 +9,19 @@ from typing import ClassVar
 from uuid import UUID
 
 from eventstore.aggregate import Aggregate
-from orders.errors import InvalidCommand
+from orders.bounds import CENTS, MAX_PRICE
+from orders.errors import InvalidCommand, PriceTooLarge
 from orders.events import ProductAdded, ProductPriceChanged
 
 
-def _require_positive(price: Decimal) -> None:
+def _require_valid(price: Decimal) -> None:
+    """Positive, whole cents, at most ``MAX_PRICE``."""
     if price <= 0:
         raise InvalidCommand(f"a price must be positive, not {price}")
+    if price != price.quantize(CENTS):
+        raise InvalidCommand(f"a price is a whole number of cents, not {price}")
+    if price > MAX_PRICE:
+        raise PriceTooLarge(f"a price is at most {MAX_PRICE}, not {price}")
 
 
 @dataclass
@@ -31,7 +37,7 @@ class Product(Aggregate):
     def add(
         cls, product_id: UUID, *, sku: str, name: str, price: Decimal, image_url: str = ""
     ) -> Product:
-        _require_positive(price)
+        _require_valid(price)
         product = cls(id=product_id)
         product._record(
             ProductAdded(
@@ -41,7 +47,7 @@ class Product(Aggregate):
         return product
 
     def change_price(self, price: Decimal) -> None:
-        _require_positive(price)
+        _require_valid(price)
         if price != self.price:
             self._record(ProductPriceChanged(product_id=self.id, price=price))
 

@@ -10,6 +10,9 @@ Every read-model row carries three columns besides its data:
 - ``version``: the version of the row's own stream (the order, customer or
   product) at the last event of that stream applied; for orders it is the ETag.
 
+Amounts are ``CentsField`` columns (``projections.money``): ``Decimal`` here, whole
+cents in the database, exact on both backends.
+
 Projections write these tables only from events, never from the write side's
 tables; a projection that needs facts from other streams keeps them in its own
 ``Lookup`` rows, so a rebuild reproduces exactly what live catch-up produced.
@@ -23,6 +26,7 @@ from typing import Any, ClassVar
 from django.db import models
 
 from eventstore import store
+from projections.money import CentsField
 
 ORDER_STATUSES = [(s, s) for s in ("PENDING", "PAID", "SHIPPED", "CANCELLED")]
 FULFILLMENT_STATES = [
@@ -118,7 +122,7 @@ class OrderFields(ReadModel):
     customer_id = models.UUIDField()
     customer_name = models.CharField(max_length=200, blank=True)
     customer_email = models.CharField(max_length=254, blank=True)
-    total_amount = models.DecimalField(max_digits=14, decimal_places=2)
+    total_amount = CentsField()
     currency = models.CharField(max_length=3)
     item_count = models.PositiveIntegerField(default=0)
     status = models.CharField(max_length=16, choices=ORDER_STATUSES)
@@ -201,9 +205,9 @@ class CustomerStatistics(ReadModel):
     orders_shipped = models.PositiveIntegerField(default=0)
     orders_cancelled = models.PositiveIntegerField(default=0)
     spending_orders = models.PositiveIntegerField(default=0)
-    total_spent = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    total_spent = CentsField(default=Decimal("0.00"))
     orders_refunded = models.PositiveIntegerField(default=0)
-    total_refunded = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    total_refunded = CentsField(default=Decimal("0.00"))
     first_order_at = models.DateTimeField(null=True, blank=True)
     last_order_at = models.DateTimeField(null=True, blank=True)
 
@@ -239,7 +243,7 @@ class CatalogProduct(ReadModel):
     sku = models.CharField(max_length=100, blank=True)
     name = models.CharField(max_length=200, blank=True)
     image_url = models.CharField(max_length=500, blank=True)
-    price = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    price = CentsField(default=Decimal("0.00"))
     stock_on_hand = models.IntegerField(default=0)
     stock_reserved = models.IntegerField(default=0)
 

@@ -9,10 +9,15 @@ from typing import Any
 from django.conf import settings
 from rest_framework import serializers
 
+from orders.bounds import INT64_MAX
+
+# Every amount a read model's cents column can hold: 19 digits, two after the point.
+AMOUNT_DIGITS = len(str(INT64_MAX))
+
 
 def money(**kwargs: Any) -> serializers.DecimalField:
     return serializers.DecimalField(
-        max_digits=14, decimal_places=2, coerce_to_string=True, **kwargs
+        max_digits=AMOUNT_DIGITS, decimal_places=2, coerce_to_string=True, **kwargs
     )
 
 

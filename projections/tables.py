@@ -29,6 +29,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Field
 
 from projections.models import ReadModel
+from projections.money import CentsField
 
 Prep = Callable[[Any], Any]
 
@@ -133,6 +134,8 @@ def _preparer(field: Field[Any, Any], db: Any) -> Prep | None:
     slow = field.get_db_prep_save
     if db.vendor != "postgresql":
         return lambda value: slow(value, db)
+    if isinstance(field, CentsField):  # a bigint column, a Decimal amount
+        return field.get_prep_value
     kind = field.get_internal_type()
     if kind in _AS_THEY_ARE:
         return None

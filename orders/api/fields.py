@@ -14,10 +14,16 @@ from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from orders.bounds import CENTS, MAX_PRICE
+
 # Some text besides spaces (the field trims them), and no control characters but tab.
 TEXT_PATTERN = r"^[^\u0000-\u0008\u000a-\u001f]*[^\s\u0000-\u001f][^\u0000-\u0008\u000a-\u001f]*$"
-# 0.01 up to 10 digits before the point, at most two after it.
-MONEY_PATTERN = r"^(?:0\.(?:0[1-9]|[1-9][0-9]?)|[1-9][0-9]{0,9}(?:\.[0-9]{1,2})?)$"
+# 0.01 up to MAX_PRICE's digits before the point, at most two after it (MAX_PRICE is all
+# nines, so the pattern and the field's max_value agree).
+WHOLE_DIGITS = len(str(int(MAX_PRICE)))
+MONEY_PATTERN = (
+    rf"^(?:0\.(?:0[1-9]|[1-9][0-9]?)|[1-9][0-9]{{0,{WHOLE_DIGITS - 1}}}(?:\.[0-9]{{1,2}})?)$"
+)
 
 
 @extend_schema_field({"type": "string", "pattern": TEXT_PATTERN})
@@ -48,12 +54,14 @@ class StrictEmailField(serializers.EmailField):
     {"type": "string", "format": "decimal", "pattern": MONEY_PATTERN, "example": "12.50"}
 )
 class MoneyField(serializers.DecimalField):
-    """A positive amount with two places, sent as a string such as "12.50"."""
+    """A positive amount with two places up to ``bounds.MAX_PRICE``, sent as a string
+    such as "12.50"."""
 
     def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("max_digits", 12)
+        kwargs.setdefault("max_digits", WHOLE_DIGITS + 2)
         kwargs.setdefault("decimal_places", 2)
-        kwargs.setdefault("min_value", Decimal("0.01"))
+        kwargs.setdefault("min_value", CENTS)
+        kwargs.setdefault("max_value", MAX_PRICE)
         kwargs.setdefault("coerce_to_string", True)
         super().__init__(**kwargs)
 
@@ -61,7 +69,7 @@ class MoneyField(serializers.DecimalField):
         if isinstance(data, bool) or not isinstance(data, str | int):
             raise serializers.ValidationError('send amounts as decimal strings, e.g. "12.50"')
         value: Decimal = super().to_internal_value(data)
-        return value.quantize(Decimal("0.01"))
+        return value.quantize(CENTS)
 
 
 class ListLengthSchema(OpenApiSerializerFieldExtension):

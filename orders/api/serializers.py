@@ -8,8 +8,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from orders.api.fields import MoneyField, StrictCharField, StrictEmailField, StrictIntegerField
-
-MAX_QUANTITY = 1000
+from orders.bounds import MAX_QUANTITY, MAX_STOCK_RECEIPT
 
 
 class CommandResultSerializer(serializers.Serializer):
@@ -61,7 +60,7 @@ class ChangePriceInput(serializers.Serializer):
 
 
 class ReceiveStockInput(serializers.Serializer):
-    quantity = StrictIntegerField(min_value=1, max_value=1_000_000)
+    quantity = StrictIntegerField(min_value=1, max_value=MAX_STOCK_RECEIPT)
 
 
 class ItemInput(serializers.Serializer):
