@@ -28,7 +28,7 @@ _DRF_CODES: list[tuple[type[Exception], int, str, str]] = [
     (Http404, 404, "not_found", "Not found"),
     (exceptions.MethodNotAllowed, 405, "method_not_allowed", "Method not allowed"),
     (exceptions.NotAcceptable, 406, "not_acceptable", "Not acceptable"),
-    (exceptions.UnsupportedMediaType, 400, "invalid_request", "Unsupported media type"),
+    (exceptions.UnsupportedMediaType, 415, "unsupported_media_type", "Unsupported media type"),
     (exceptions.ParseError, 400, "invalid_request", "Malformed request body"),
     (exceptions.ValidationError, 400, "invalid_request", "Invalid request"),
     (exceptions.Throttled, 429, "throttled", "Too many requests"),

@@ -169,7 +169,7 @@ PROBLEM_JSON = "application/problem+json"
 _PROBLEM = OpenApiResponse(
     ProblemSerializer, description="RFC 9457 problem details with a stable code."
 )
-ERRORS = {(code, PROBLEM_JSON): _PROBLEM for code in (400, 401, 403, 404, 409, 412, 422)}
+ERRORS = {(code, PROBLEM_JSON): _PROBLEM for code in (400, 401, 403, 404, 409, 412, 415, 422)}
 
 
 def responses(success: int) -> dict[Any, Any]:

@@ -72,10 +72,24 @@ def test_unicode_names_are_welcome(staff):
         ("text/plain", '{"sku": "S", "name": "N", "price": "1.00"}'),
         ("application/xml", "<product/>"),
         ("multipart/form-data; boundary=x", "--x--"),
+        ("application/x-www-form-urlencoded", "sku=S&name=N&price=1.00"),
     ],
 )
-def test_wrong_content_types_are_a_400(staff, unchanged_store, content_type, content):
-    problem(staff.raw("/api/products/", content, content_type), 400, "invalid_request")
+def test_a_body_that_is_not_json_is_a_415(staff, unchanged_store, content_type, content):
+    problem(staff.raw("/api/products/", content, content_type), 415, "unsupported_media_type")
+
+
+@pytest.mark.parametrize("charset", ["bz2", "zlib", "rot13", "utf-16"])
+def test_the_json_parser_itself_refuses_any_charset_but_utf8(staff, unchanged_store, charset):
+    # The test client skips the WSGI guard (tests/api/test_request_charsets.py): the
+    # parser is the second line and decodes UTF-8 only, whatever the charset says.
+    response = staff.client.generic(
+        "POST",
+        "/api/products/",
+        b'{"sku": "S", "name": "N", "price": "1.00"}',
+        content_type=f"application/json; charset={charset}",
+    )
+    problem(response, 415, "unsupported_media_type")
 
 
 def test_a_json_array_or_scalar_body_is_a_400(staff, unchanged_store):
