@@ -116,7 +116,7 @@ class CommandApi(APIView):
             print_ = idempotency.fingerprint(
                 request.user.pk, request.method or "", request.path, request.data
             )
-            stored = idempotency.claim(key, print_)
+            stored = idempotency.claim(request.user.pk, key, print_)
             if stored is not None:
                 return Response(stored.body, status=stored.status, headers={"ETag": stored.etag})
 
@@ -124,13 +124,13 @@ class CommandApi(APIView):
             if also is not None:
                 also(result)
             if key is not None:
-                idempotency.complete(key, self._stored(result))
+                idempotency.complete(request.user.pk, key, self._stored(result))
 
         try:
             result = handlers.execute(build(), after_save=after_save)
         except BaseException:
             if key is not None:
-                idempotency.release(key)
+                idempotency.release(request.user.pk, key)
             raise
         return self._respond(result)
 

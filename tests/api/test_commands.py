@@ -492,6 +492,7 @@ def test_an_idempotency_key_still_in_flight_is_409(shop, place_order):
     path = f"/api/orders/{order['id']}/pay"
     account = CustomerAccount.objects.get(customer_id=shop["alice_id"])
     IdempotencyRecord.objects.create(
+        user_id=account.user_id,
         key="k-4",
         fingerprint=idempotency.fingerprint(account.user_id, "POST", path, {"payment_id": "p"}),
         created_at=timezone.now(),
@@ -501,6 +502,40 @@ def test_an_idempotency_key_still_in_flight_is_409(shop, place_order):
         409,
         "idempotency_key_in_use",
     )
+
+
+def test_the_same_idempotency_key_from_two_users_is_two_independent_requests(shop, staff):
+    def order_for(client, customer_id=None):
+        body = {
+            "items": [{"product_id": str(shop["mug"]), "quantity": 1}],
+            "shipping_address": ADDRESS,
+        }
+        if customer_id:
+            body["customer_id"] = str(customer_id)
+        return client.post("/api/orders/", body, **{"Idempotency-Key": "shared-key"})
+
+    alices = ok(order_for(shop["alice"]), 201)
+    bobs = ok(order_for(shop["bob"]), 201)
+    # Staff sending Alice's very request under the same key is a request of its own too.
+    staffs = ok(order_for(staff, shop["alice_id"]), 201)
+    assert len({alices["id"], bobs["id"], staffs["id"]}) == 3
+    # Each sender's key still replays that sender's own first response.
+    assert ok(order_for(shop["bob"]), 201) == bobs
+
+
+def test_a_key_another_user_claimed_first_does_not_block_yours(shop, place_order):
+    order = ok(place_order(), 201)
+    # Bob claims the key Alice is about to use, on a request of his own.
+    bobs = shop["bob"].post(
+        "/api/orders/",
+        {"items": [{"product_id": str(shop["tea"]), "quantity": 1}], "shipping_address": ADDRESS},
+        **{"Idempotency-Key": "alices-key"},
+    )
+    ok(bobs, 201)
+    paid = shop["alice"].post(
+        f"/api/orders/{order['id']}/pay", {"payment_id": "p"}, **{"Idempotency-Key": "alices-key"}
+    )
+    assert ok(paid)["version"] == 2
 
 
 # Paths and correlation
