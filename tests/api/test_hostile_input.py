@@ -117,3 +117,17 @@ def test_order_list_time_filters_take_any_utc_offset(staff, instant, status):
 @pytest.mark.parametrize("ordering", [",", "created_at,", ",-total_amount"])
 def test_empty_entries_in_the_order_list_ordering_are_ignored(staff, ordering):
     assert staff.get("/api/orders/", ordering=ordering).status_code == 200
+
+
+@pytest.mark.parametrize("amount", ["1e-200000", "1e200000", "0.001", "1" * 40])
+def test_order_list_amount_filters_out_of_money_range_are_a_400_naming_the_field(staff, amount):
+    for name in ("min_amount", "max_amount"):
+        response = staff.get("/api/orders/", **{name: amount})
+        body = problem(response, 400, "invalid_request")
+        assert {e["field"] for e in body["errors"]} == {name}
+
+
+@pytest.mark.parametrize("amount", ["12.50", "0", "-3", "1e2", "9999999999.99"])
+def test_order_list_amount_filters_take_any_amount_of_money(staff, amount):
+    for name in ("min_amount", "max_amount"):
+        assert staff.get("/api/orders/", **{name: amount}).status_code == 200
