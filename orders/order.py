@@ -31,6 +31,8 @@ from orders.events import (
 )
 
 MAX_LINES = 10
+# Units of one product on one line, however many requests or repeated lines built it.
+MAX_LINE_QUANTITY = 1000
 CENTS = Decimal("0.01")
 
 PENDING, PAID, SHIPPED, CANCELLED = "PENDING", "PAID", "SHIPPED", "CANCELLED"
@@ -60,6 +62,14 @@ def merge_lines(lines: list[OrderLine]) -> tuple[OrderLine, ...]:
         else:
             merged[line.product_id] = line
     return tuple(merged.values())
+
+
+def _require_line_bound(product_id: UUID, quantity: int) -> None:
+    if quantity > MAX_LINE_QUANTITY:
+        raise TooManyItems(
+            f"a line holds at most {MAX_LINE_QUANTITY} units of a product; "
+            f"product {product_id} would have {quantity}"
+        )
 
 
 @dataclass
@@ -96,6 +106,8 @@ class Order(Aggregate):
         merged = merge_lines(lines)
         if len(merged) > MAX_LINES:
             raise TooManyItems(f"an order holds at most {MAX_LINES} lines, not {len(merged)}")
+        for line in merged:
+            _require_line_bound(line.product_id, line.quantity)
         order = cls(id=order_id)
         order._record(
             OrderCreated(
@@ -119,6 +131,7 @@ class Order(Aggregate):
             raise TooManyItems(f"an order holds at most {MAX_LINES} lines")
         price = existing.unit_price if existing else unit_price
         line_quantity = quantity + (existing.quantity if existing else 0)
+        _require_line_bound(product_id, line_quantity)
         lines = self._lines_with(OrderLine(product_id, product_name, line_quantity, price))
         self._record(
             ItemAddedToOrder(

@@ -7,6 +7,7 @@ building a request from the schema alone builds one the API takes.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +19,7 @@ from rest_framework import serializers
 TEXT_PATTERN = r"^[^\u0000-\u0008\u000a-\u001f]*[^\s\u0000-\u001f][^\u0000-\u0008\u000a-\u001f]*$"
 # 0.01 up to 10 digits before the point, at most two after it.
 MONEY_PATTERN = r"^(?:0\.(?:0[1-9]|[1-9][0-9]?)|[1-9][0-9]{0,9}(?:\.[0-9]{1,2})?)$"
+_MONEY = re.compile(MONEY_PATTERN, re.ASCII)
 
 
 @extend_schema_field({"type": "string", "pattern": TEXT_PATTERN})
@@ -58,8 +60,12 @@ class MoneyField(serializers.DecimalField):
         super().__init__(**kwargs)
 
     def to_internal_value(self, data: Any) -> Decimal:
-        if isinstance(data, bool) or not isinstance(data, str | int):
-            raise serializers.ValidationError('send amounts as decimal strings, e.g. "12.50"')
+        # Exactly the schema's pattern: Decimal() alone would also take "1E2", "+5",
+        # "1_000", " 5" and non-ASCII digits, and quietly normalise them.
+        if not isinstance(data, str) or not _MONEY.fullmatch(data):
+            raise serializers.ValidationError(
+                'send amounts as decimal strings of at most two places, e.g. "12.50"'
+            )
         value: Decimal = super().to_internal_value(data)
         return value.quantize(Decimal("0.01"))
 

@@ -8,8 +8,10 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from orders.api.fields import MoneyField, StrictCharField, StrictEmailField, StrictIntegerField
+from orders.order import MAX_LINE_QUANTITY
 
-MAX_QUANTITY = 1000
+# One item of a request; the order holds the bound for the merged line too.
+MAX_QUANTITY = MAX_LINE_QUANTITY
 
 
 class CommandResultSerializer(serializers.Serializer):

@@ -5,6 +5,7 @@ import uuid
 import pytest
 
 from eventstore.models import Event
+from orders.handlers import orders
 from tests.api.conftest import ADDRESS, Api
 from tests.fulfillment import run_fulfillment
 
@@ -351,6 +352,29 @@ def test_more_than_ten_lines_is_too_many_items(shop, staff, place_order):
         409,
         "too_many_items",
     )
+
+
+def test_repeated_lines_of_one_product_may_not_merge_past_the_line_bound(shop, staff, place_order):
+    ok(staff.post(f"/api/products/{shop['mug']}/receive-stock", {"quantity": 20_000}))
+    mug = str(shop["mug"])
+    before = Event.objects.count()
+    body = problem(
+        place_order(items=[{"product_id": mug, "quantity": 1000}] * 20), 409, "too_many_items"
+    )
+    assert "1000" in body["detail"]
+    assert Event.objects.count() == before
+    # Up to the bound, repeated lines merge into one.
+    order = ok(place_order(items=[{"product_id": mug, "quantity": 500}] * 2), 201)
+    assert orders.load(uuid.UUID(order["id"])).lines[0].quantity == 1000
+
+
+def test_adding_to_a_line_may_not_take_it_past_the_line_bound(shop, staff, place_order):
+    ok(staff.post(f"/api/products/{shop['mug']}/receive-stock", {"quantity": 20_000}))
+    mug = str(shop["mug"])
+    order = ok(place_order(items=[{"product_id": mug, "quantity": 600}]), 201)
+    path = f"/api/orders/{order['id']}/items"
+    problem(shop["alice"].post(path, {"product_id": mug, "quantity": 600}), 409, "too_many_items")
+    assert ok(shop["alice"].post(path, {"product_id": mug, "quantity": 400}))["version"] == 2
 
 
 def test_removing_the_only_line_is_last_item(shop, place_order):

@@ -131,3 +131,28 @@ def test_order_list_amount_filters_out_of_money_range_are_a_400_naming_the_field
 def test_order_list_amount_filters_take_any_amount_of_money(staff, amount):
     for name in ("min_amount", "max_amount"):
         assert staff.get("/api/orders/", **{name: amount}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "price",
+    ["1E2", "1e2", "+5", "1_000", "\u0665", "\u0661\u0662.\u0665\u0660", " 5", "5\n", "05", "5."],
+)
+def test_prices_in_forms_the_schema_refuses_are_a_400(staff, unchanged_store, price):
+    body = problem(
+        staff.post("/api/products/", {"sku": "S", "name": "N", "price": price}),
+        400,
+        "invalid_request",
+    )
+    assert [e["field"] for e in body["errors"]] == ["price"]
+
+
+def test_a_price_must_be_a_string_as_the_schema_says(staff, unchanged_store):
+    problem(
+        staff.post("/api/products/", {"sku": "S", "name": "N", "price": 5}), 400, "invalid_request"
+    )
+
+
+@pytest.mark.parametrize("price", ["0.01", "0.5", "12.50", "1000", "9999999999.99"])
+def test_prices_the_schema_allows_are_taken(staff, price):
+    response = staff.post("/api/products/", {"sku": "S", "name": "N", "price": price})
+    assert response.status_code == 201, response.content
