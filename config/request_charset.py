@@ -20,8 +20,8 @@ from typing import Any
 
 from django.utils.http import parse_header_parameters
 
-from problems.handler import CONTENT_TYPE as PROBLEM_JSON
-from problems.handler import problem_body
+from problems import CONTENT_TYPE as PROBLEM_JSON
+from problems import problem_body
 
 UTF8_NAMES = frozenset({"utf-8", "utf8"})
 
