@@ -56,6 +56,8 @@ if CHRONICLE_BENCH:
     INSTALLED_APPS.append("bench.baseline")
 
 MIDDLEWARE = [
+    # First: an over-long request line or header is a 414/431 problem before anything reads it.
+    "config.request_limits.RequestLimitsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "config.middleware.OptionalTrailingSlashMiddleware",

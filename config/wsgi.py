@@ -3,4 +3,9 @@ import os
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-application = get_wsgi_application()
+django_application = get_wsgi_application()
+
+# Imported once Django is set up; refuses non-UTF-8 charsets before Django sees them.
+from config.request_charset import utf8_only  # noqa: E402
+
+application = utf8_only(django_application)

@@ -1,8 +1,11 @@
 """Idempotency-Key handling: the same request twice answers once.
 
-The fingerprint is user + method + path + canonical JSON body. A key is claimed in
-its own short transaction before the command runs, completed inside the command's
-transaction (with the events), and released when the command is refused.
+Keys belong to their sender: every function takes the authenticated user's id, and
+the same key from two users is two independent requests (no user learns of, or can
+block, another's keys). The fingerprint is user + method + path + canonical JSON
+body. A key is claimed in its own short transaction before the command runs,
+completed inside the command's transaction (with the events), and released when
+the command is refused.
 """
 
 from __future__ import annotations
@@ -51,16 +54,18 @@ def fingerprint(user_id: Any, method: str, path: str, body: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def claim(key: str, print_: str) -> StoredResponse | None:
-    """Claim ``key`` for this request, or return the response stored for it."""
+def claim(user_id: Any, key: str, print_: str) -> StoredResponse | None:
+    """Claim ``user_id``'s ``key`` for this request, or return the response stored for it."""
     now = timezone.now()
     try:
         with transaction.atomic():
-            IdempotencyRecord.objects.create(key=key, fingerprint=print_, created_at=now)
+            IdempotencyRecord.objects.create(
+                user_id=user_id, key=key, fingerprint=print_, created_at=now
+            )
             return None
     except IntegrityError:
         pass
-    record = IdempotencyRecord.objects.get(key=key)
+    record = IdempotencyRecord.objects.get(user_id=user_id, key=key)
     if record.fingerprint != print_:
         raise KeyReused("this Idempotency-Key was used with a different request")
     if record.state == IdempotencyRecord.DONE:
@@ -73,9 +78,9 @@ def claim(key: str, print_: str) -> StoredResponse | None:
     return None
 
 
-def complete(key: str, response: StoredResponse) -> None:
+def complete(user_id: Any, key: str, response: StoredResponse) -> None:
     """Store the response; call inside the command's transaction."""
-    IdempotencyRecord.objects.filter(key=key).update(
+    IdempotencyRecord.objects.filter(user_id=user_id, key=key).update(
         state=IdempotencyRecord.DONE,
         response_status=response.status,
         response_body=response.body,
@@ -84,5 +89,7 @@ def complete(key: str, response: StoredResponse) -> None:
     )
 
 
-def release(key: str) -> None:
-    IdempotencyRecord.objects.filter(key=key, state=IdempotencyRecord.PROCESSING).delete()
+def release(user_id: Any, key: str) -> None:
+    IdempotencyRecord.objects.filter(
+        user_id=user_id, key=key, state=IdempotencyRecord.PROCESSING
+    ).delete()

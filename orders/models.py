@@ -43,6 +43,8 @@ class SkuClaim(models.Model):
 class IdempotencyRecord(models.Model):
     """The first successful response to an Idempotency-Key, stored with the events.
 
+    A key belongs to the user who sent it: the same key from two users is two
+    independent requests (one user can neither see nor block another's keys).
     A PROCESSING row marks a request in flight; it is deleted when the command is
     refused (so a retry runs again) and taken over once it is older than the
     request timeout (its worker died).
@@ -50,7 +52,10 @@ class IdempotencyRecord(models.Model):
 
     PROCESSING, DONE = "processing", "done"
 
-    key = models.CharField(max_length=255, unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    key = models.CharField(max_length=255)
     fingerprint = models.CharField(max_length=64)
     state = models.CharField(max_length=16, default=PROCESSING)
     response_status = models.PositiveSmallIntegerField(null=True)
@@ -58,6 +63,11 @@ class IdempotencyRecord(models.Model):
     etag = models.CharField(max_length=32, blank=True)
     created_at = models.DateTimeField()
     completed_at = models.DateTimeField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_per_user")
+        ]
 
     def __str__(self) -> str:
         return f"{self.key} ({self.state})"

@@ -8,6 +8,20 @@ from __future__ import annotations
 
 from typing import Any
 
+CONTENT_TYPE = "application/problem+json"
+
+
+def problem_body(status: int, code: str, title: str, detail: str, **extra: Any) -> dict[str, Any]:
+    """The problem document; plain data, so layers below Django and DRF can answer with it."""
+    return {
+        "type": f"/problems/{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        **extra,
+    }
+
 
 class Problem(Exception):
     """An error a client can act on; ``code`` is stable, ``detail`` is for people."""

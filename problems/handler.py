@@ -15,9 +15,7 @@ from rest_framework import exceptions
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from problems import Problem
-
-CONTENT_TYPE = "application/problem+json"
+from problems import CONTENT_TYPE, Problem, problem_body
 
 _DRF_CODES: list[tuple[type[Exception], int, str, str]] = [
     (exceptions.NotAuthenticated, 401, "not_authenticated", "Authentication required"),
@@ -28,22 +26,11 @@ _DRF_CODES: list[tuple[type[Exception], int, str, str]] = [
     (Http404, 404, "not_found", "Not found"),
     (exceptions.MethodNotAllowed, 405, "method_not_allowed", "Method not allowed"),
     (exceptions.NotAcceptable, 406, "not_acceptable", "Not acceptable"),
-    (exceptions.UnsupportedMediaType, 400, "invalid_request", "Unsupported media type"),
+    (exceptions.UnsupportedMediaType, 415, "unsupported_media_type", "Unsupported media type"),
     (exceptions.ParseError, 400, "invalid_request", "Malformed request body"),
     (exceptions.ValidationError, 400, "invalid_request", "Invalid request"),
     (exceptions.Throttled, 429, "throttled", "Too many requests"),
 ]
-
-
-def problem_body(status: int, code: str, title: str, detail: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "type": f"/problems/{code}",
-        "title": title,
-        "status": status,
-        "detail": detail,
-        "code": code,
-        **extra,
-    }
 
 
 class ProblemResponse(Response):

@@ -33,6 +33,17 @@ class InstantFilter(filters.IsoDateTimeFilter):
     field_class = InstantField
 
 
+class AmountFilter(filters.NumberFilter):
+    """An amount of money: at most 10 digits before the point and 2 after, as totals are.
+    A bare decimal (``1e-200000``) would overflow PostgreSQL's numeric: a 500, not a 400."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max_digits", 12)
+        kwargs.setdefault("decimal_places", 2)
+        kwargs.setdefault("help_text", "An amount with at most two decimal places, e.g. 12.50.")
+        super().__init__(*args, **kwargs)
+
+
 class OrderingWithTieBreak(filters.OrderingFilter):
     """Order by the chosen field, then by order number so pages are stable. Empty
     entries (``ordering=,``) are no choice, as an empty ``ordering`` is."""
@@ -53,8 +64,8 @@ class OrderFilter(filters.FilterSet):
     customer_email = filters.CharFilter(
         lookup_expr="icontains", help_text="Part of the customer's email, any case."
     )
-    min_amount = filters.NumberFilter(field_name="total_amount", lookup_expr="gte")
-    max_amount = filters.NumberFilter(field_name="total_amount", lookup_expr="lte")
+    min_amount = AmountFilter(field_name="total_amount", lookup_expr="gte")
+    max_amount = AmountFilter(field_name="total_amount", lookup_expr="lte")
     created_after = InstantFilter(
         field_name="created_at", lookup_expr="gte", help_text="Created at or after (ISO 8601)."
     )

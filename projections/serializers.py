@@ -206,12 +206,14 @@ class LogPageOut(serializers.Serializer):
 
 
 class ProjectionHealthOut(serializers.Serializer):
+    """What anyone may know of a projection: its state and lag. Never the error text,
+    which can quote SQL and the data it failed on; staff read it in the admin and in
+    ``manage.py projections``."""
+
     name = serializers.CharField()
-    state = serializers.CharField()
-    position = serializers.IntegerField(source="checkpoint.position")
+    state = serializers.CharField(help_text="up to date, behind, rebuilding or failing.")
     lag_events = serializers.IntegerField()
     lag_seconds = serializers.FloatField()
-    error = serializers.CharField()
 
 
 class HealthOut(serializers.Serializer):

@@ -38,6 +38,7 @@ class AuthTokenApi(APIView):
         responses={
             200: TokenOutput,
             (400, PROBLEM_JSON): OpenApiResponse(ProblemSerializer),
+            (415, PROBLEM_JSON): OpenApiResponse(ProblemSerializer),
             (429, PROBLEM_JSON): OpenApiResponse(ProblemSerializer),
         },
         tags=["auth"],

@@ -116,7 +116,7 @@ class CommandApi(APIView):
             print_ = idempotency.fingerprint(
                 request.user.pk, request.method or "", request.path, request.data
             )
-            stored = idempotency.claim(key, print_)
+            stored = idempotency.claim(request.user.pk, key, print_)
             if stored is not None:
                 return Response(stored.body, status=stored.status, headers={"ETag": stored.etag})
 
@@ -124,13 +124,13 @@ class CommandApi(APIView):
             if also is not None:
                 also(result)
             if key is not None:
-                idempotency.complete(key, self._stored(result))
+                idempotency.complete(request.user.pk, key, self._stored(result))
 
         try:
             result = handlers.execute(build(), after_save=after_save)
         except BaseException:
             if key is not None:
-                idempotency.release(key)
+                idempotency.release(request.user.pk, key)
             raise
         return self._respond(result)
 
@@ -169,7 +169,7 @@ PROBLEM_JSON = "application/problem+json"
 _PROBLEM = OpenApiResponse(
     ProblemSerializer, description="RFC 9457 problem details with a stable code."
 )
-ERRORS = {(code, PROBLEM_JSON): _PROBLEM for code in (400, 401, 403, 404, 409, 412, 422)}
+ERRORS = {(code, PROBLEM_JSON): _PROBLEM for code in (400, 401, 403, 404, 409, 412, 415, 422)}
 
 
 def responses(success: int) -> dict[Any, Any]:

@@ -7,6 +7,7 @@ building a request from the schema alone builds one the API takes.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -24,6 +25,7 @@ WHOLE_DIGITS = len(str(int(MAX_PRICE)))
 MONEY_PATTERN = (
     rf"^(?:0\.(?:0[1-9]|[1-9][0-9]?)|[1-9][0-9]{{0,{WHOLE_DIGITS - 1}}}(?:\.[0-9]{{1,2}})?)$"
 )
+_MONEY = re.compile(MONEY_PATTERN, re.ASCII)
 
 
 @extend_schema_field({"type": "string", "pattern": TEXT_PATTERN})
@@ -66,8 +68,12 @@ class MoneyField(serializers.DecimalField):
         super().__init__(**kwargs)
 
     def to_internal_value(self, data: Any) -> Decimal:
-        if isinstance(data, bool) or not isinstance(data, str | int):
-            raise serializers.ValidationError('send amounts as decimal strings, e.g. "12.50"')
+        # Exactly the schema's pattern: Decimal() alone would also take "1E2", "+5",
+        # "1_000", " 5" and non-ASCII digits, and quietly normalise them.
+        if not isinstance(data, str) or not _MONEY.fullmatch(data):
+            raise serializers.ValidationError(
+                'send amounts as decimal strings of at most two places, e.g. "12.50"'
+            )
         value: Decimal = super().to_internal_value(data)
         return value.quantize(CENTS)
 

@@ -5,6 +5,7 @@ import uuid
 import pytest
 
 from eventstore.models import Event
+from orders.handlers import orders
 from tests.api.conftest import ADDRESS, Api
 from tests.fulfillment import run_fulfillment
 
@@ -252,16 +253,17 @@ def test_invalid_orders_get_400_naming_the_field_and_store_nothing(shop, staff, 
     assert Event.objects.count() == before
 
 
-@pytest.mark.parametrize(
-    "content, content_type",
-    [
-        ("{not json", "application/json"),
-        ("items=1", "application/x-www-form-urlencoded"),
-        ("[1, 2]", "application/json"),
-    ],
-)
-def test_malformed_json_and_wrong_content_types_get_400(staff, content, content_type):
-    problem(staff.raw("/api/orders/", content, content_type), 400, "invalid_request")
+@pytest.mark.parametrize("content", ["{not json", "[1, 2]"])
+def test_malformed_json_gets_400(staff, content):
+    problem(staff.raw("/api/orders/", content), 400, "invalid_request")
+
+
+def test_a_form_encoded_body_gets_415(staff):
+    problem(
+        staff.raw("/api/orders/", "items=1", "application/x-www-form-urlencoded"),
+        415,
+        "unsupported_media_type",
+    )
 
 
 @pytest.mark.parametrize(
@@ -350,6 +352,31 @@ def test_more_than_ten_lines_is_too_many_items(shop, staff, place_order):
         409,
         "too_many_items",
     )
+
+
+def test_repeated_lines_of_one_product_may_not_merge_past_the_line_bound(shop, staff, place_order):
+    ok(staff.post(f"/api/products/{shop['mug']}/receive-stock", {"quantity": 20_000}))
+    mug = str(shop["mug"])
+    before = Event.objects.count()
+    body = problem(
+        place_order(items=[{"product_id": mug, "quantity": 1000}] * 20), 409, "quantity_too_large"
+    )
+    assert "1000" in body["detail"]
+    assert Event.objects.count() == before
+    # Up to the bound, repeated lines merge into one.
+    order = ok(place_order(items=[{"product_id": mug, "quantity": 500}] * 2), 201)
+    assert orders.load(uuid.UUID(order["id"])).lines[0].quantity == 1000
+
+
+def test_adding_to_a_line_may_not_take_it_past_the_line_bound(shop, staff, place_order):
+    ok(staff.post(f"/api/products/{shop['mug']}/receive-stock", {"quantity": 20_000}))
+    mug = str(shop["mug"])
+    order = ok(place_order(items=[{"product_id": mug, "quantity": 600}]), 201)
+    path = f"/api/orders/{order['id']}/items"
+    problem(
+        shop["alice"].post(path, {"product_id": mug, "quantity": 600}), 409, "quantity_too_large"
+    )
+    assert ok(shop["alice"].post(path, {"product_id": mug, "quantity": 400}))["version"] == 2
 
 
 def test_removing_the_only_line_is_last_item(shop, place_order):
@@ -491,6 +518,7 @@ def test_an_idempotency_key_still_in_flight_is_409(shop, place_order):
     path = f"/api/orders/{order['id']}/pay"
     account = CustomerAccount.objects.get(customer_id=shop["alice_id"])
     IdempotencyRecord.objects.create(
+        user_id=account.user_id,
         key="k-4",
         fingerprint=idempotency.fingerprint(account.user_id, "POST", path, {"payment_id": "p"}),
         created_at=timezone.now(),
@@ -500,6 +528,40 @@ def test_an_idempotency_key_still_in_flight_is_409(shop, place_order):
         409,
         "idempotency_key_in_use",
     )
+
+
+def test_the_same_idempotency_key_from_two_users_is_two_independent_requests(shop, staff):
+    def order_for(client, customer_id=None):
+        body = {
+            "items": [{"product_id": str(shop["mug"]), "quantity": 1}],
+            "shipping_address": ADDRESS,
+        }
+        if customer_id:
+            body["customer_id"] = str(customer_id)
+        return client.post("/api/orders/", body, **{"Idempotency-Key": "shared-key"})
+
+    alices = ok(order_for(shop["alice"]), 201)
+    bobs = ok(order_for(shop["bob"]), 201)
+    # Staff sending Alice's very request under the same key is a request of its own too.
+    staffs = ok(order_for(staff, shop["alice_id"]), 201)
+    assert len({alices["id"], bobs["id"], staffs["id"]}) == 3
+    # Each sender's key still replays that sender's own first response.
+    assert ok(order_for(shop["bob"]), 201) == bobs
+
+
+def test_a_key_another_user_claimed_first_does_not_block_yours(shop, place_order):
+    order = ok(place_order(), 201)
+    # Bob claims the key Alice is about to use, on a request of his own.
+    bobs = shop["bob"].post(
+        "/api/orders/",
+        {"items": [{"product_id": str(shop["tea"]), "quantity": 1}], "shipping_address": ADDRESS},
+        **{"Idempotency-Key": "alices-key"},
+    )
+    ok(bobs, 201)
+    paid = shop["alice"].post(
+        f"/api/orders/{order['id']}/pay", {"payment_id": "p"}, **{"Idempotency-Key": "alices-key"}
+    )
+    assert ok(paid)["version"] == 2
 
 
 # Paths and correlation

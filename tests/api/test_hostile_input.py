@@ -72,10 +72,24 @@ def test_unicode_names_are_welcome(staff):
         ("text/plain", '{"sku": "S", "name": "N", "price": "1.00"}'),
         ("application/xml", "<product/>"),
         ("multipart/form-data; boundary=x", "--x--"),
+        ("application/x-www-form-urlencoded", "sku=S&name=N&price=1.00"),
     ],
 )
-def test_wrong_content_types_are_a_400(staff, unchanged_store, content_type, content):
-    problem(staff.raw("/api/products/", content, content_type), 400, "invalid_request")
+def test_a_body_that_is_not_json_is_a_415(staff, unchanged_store, content_type, content):
+    problem(staff.raw("/api/products/", content, content_type), 415, "unsupported_media_type")
+
+
+@pytest.mark.parametrize("charset", ["bz2", "zlib", "rot13", "utf-16"])
+def test_the_json_parser_itself_refuses_any_charset_but_utf8(staff, unchanged_store, charset):
+    # The test client skips the WSGI guard (tests/api/test_request_charsets.py): the
+    # parser is the second line and decodes UTF-8 only, whatever the charset says.
+    response = staff.client.generic(
+        "POST",
+        "/api/products/",
+        b'{"sku": "S", "name": "N", "price": "1.00"}',
+        content_type=f"application/json; charset={charset}",
+    )
+    problem(response, 415, "unsupported_media_type")
 
 
 def test_a_json_array_or_scalar_body_is_a_400(staff, unchanged_store):
@@ -103,3 +117,42 @@ def test_order_list_time_filters_take_any_utc_offset(staff, instant, status):
 @pytest.mark.parametrize("ordering", [",", "created_at,", ",-total_amount"])
 def test_empty_entries_in_the_order_list_ordering_are_ignored(staff, ordering):
     assert staff.get("/api/orders/", ordering=ordering).status_code == 200
+
+
+@pytest.mark.parametrize("amount", ["1e-200000", "1e200000", "0.001", "1" * 40])
+def test_order_list_amount_filters_out_of_money_range_are_a_400_naming_the_field(staff, amount):
+    for name in ("min_amount", "max_amount"):
+        response = staff.get("/api/orders/", **{name: amount})
+        body = problem(response, 400, "invalid_request")
+        assert {e["field"] for e in body["errors"]} == {name}
+
+
+@pytest.mark.parametrize("amount", ["12.50", "0", "-3", "1e2", "9999999999.99"])
+def test_order_list_amount_filters_take_any_amount_of_money(staff, amount):
+    for name in ("min_amount", "max_amount"):
+        assert staff.get("/api/orders/", **{name: amount}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "price",
+    ["1E2", "1e2", "+5", "1_000", "\u0665", "\u0661\u0662.\u0665\u0660", " 5", "5\n", "05", "5."],
+)
+def test_prices_in_forms_the_schema_refuses_are_a_400(staff, unchanged_store, price):
+    body = problem(
+        staff.post("/api/products/", {"sku": "S", "name": "N", "price": price}),
+        400,
+        "invalid_request",
+    )
+    assert [e["field"] for e in body["errors"]] == ["price"]
+
+
+def test_a_price_must_be_a_string_as_the_schema_says(staff, unchanged_store):
+    problem(
+        staff.post("/api/products/", {"sku": "S", "name": "N", "price": 5}), 400, "invalid_request"
+    )
+
+
+@pytest.mark.parametrize("price", ["0.01", "0.5", "12.50", "1000", "9999999999.99"])
+def test_prices_the_schema_allows_are_taken(staff, price):
+    response = staff.post("/api/products/", {"sku": "S", "name": "N", "price": price})
+    assert response.status_code == 201, response.content

@@ -27,7 +27,7 @@ def schema(staff):
 @pytest.mark.parametrize("path", COMMANDS)
 def test_every_command_is_documented_with_its_errors_and_headers(schema, path):
     operation = schema["paths"][path]["post"]
-    assert {"400", "401", "403", "404", "409", "412", "422"} <= set(operation["responses"])
+    assert {"400", "401", "403", "404", "409", "412", "415", "422"} <= set(operation["responses"])
     assert "application/problem+json" in operation["responses"]["409"]["content"]
     headers = {p["name"] for p in operation["parameters"] if p["in"] == "header"}
     assert {"Idempotency-Key", "X-Correlation-ID"} <= headers
@@ -40,3 +40,8 @@ def test_swagger_ui_is_served_from_this_server(staff):
     assert page.status_code == 200
     html = page.content.decode()
     assert "swagger-ui" in html and "cdn" not in html.lower()
+
+
+def test_the_token_endpoint_documents_its_415(schema):
+    responses = schema["paths"]["/api/auth/token/"]["post"]["responses"]
+    assert "application/problem+json" in responses["415"]["content"]

@@ -2,14 +2,17 @@
 global log) against a known history, and /healthz."""
 
 import datetime as dt
+import io
+import json
 import uuid
 
 import pytest
+from django.core.management import call_command
 from django.db import OperationalError
 from rest_framework.test import APIClient
 
 from eventstore import store
-from projections import health
+from projections import health, runner
 from tests.projections.conftest import catch_up
 
 
@@ -149,6 +152,28 @@ def test_healthz_reports_the_database_and_each_projections_lag(known):
     lag = {p["name"]: p["lag_events"] for p in body["projections"]}
     assert lag["order_list"] == 0
     assert lag["catalog"] == 7
+
+
+def test_healthz_tells_anonymous_callers_state_and_lag_but_never_the_error_text(known, monkeypatch):
+    from projections.handlers.orders import OrderListProjection
+
+    def order_created(self, rows, e, r):
+        raise RuntimeError(f'numeric field overflow: INSERT ... VALUES ({e.total}, "{e.order_id}")')
+
+    monkeypatch.setattr(OrderListProjection, "order_created", order_created)
+    runner.advance(["order_list"], max_batches=10)
+    body = APIClient().get("/healthz").json()
+
+    order_list = next(p for p in body["projections"] if p["name"] == "order_list")
+    assert order_list["state"] == "failing" and order_list["lag_events"] > 0
+    shown = {"name", "state", "lag_events", "lag_seconds"}
+    assert all(set(p) == shown for p in body["projections"])
+    text = json.dumps(body)
+    assert "overflow" not in text and "25.00" not in text and str(known["order"]) not in text
+    # Staff still read it (the admin's projection health page shows it too).
+    out = io.StringIO()
+    call_command("projections", stdout=out)
+    assert "numeric field overflow" in out.getvalue()
 
 
 def test_healthz_is_503_when_the_database_is_unreachable(db, monkeypatch):
