@@ -267,7 +267,7 @@ def _retire_old_generations() -> None:
 
 def _wait_for_horizon(timeout: float = 30.0) -> None:
     """Wait until readers see the whole log (another session's open transaction on
-    the server holds the safe read horizon back, DESIGN.md invariant 5)."""
+    the server holds the safe read horizon back, docs/architecture.md, invariant 5)."""
     deadline = time.monotonic() + timeout
     while store.count_after(store.head()):
         if time.monotonic() > deadline:

@@ -1,5 +1,5 @@
 """Routes. Where a command and a query share a path, one class serves both: the
-query view's GET and the command view's POST (DESIGN.md)."""
+query view's GET and the command view's POST (docs/architecture.md)."""
 
 from django.conf import settings
 from django.contrib import admin

@@ -1,4 +1,4 @@
-"""Which rows a query reads, and read-your-writes (DESIGN.md, invariant 10).
+"""Which rows a query reads, and read-your-writes (docs/architecture.md, invariant 11).
 
 A query resolves its projection's ``ReadView`` once: the active generation and
 the checkpoint, from one read of the state row. Every later query of the request

@@ -1,4 +1,4 @@
-"""One runner per projection (DESIGN.md, invariant 7).
+"""One runner per projection (docs/architecture.md, invariant 8).
 
 A runner holds its projection by locking the projection's state row for the length
 of one batch transaction. On PostgreSQL that is ``SELECT ... FOR UPDATE SKIP

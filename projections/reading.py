@@ -7,7 +7,7 @@ then share one ``read_all`` and one decoding of each event instead of one each.
 A page read in one projection's transaction may serve another's later in the
 round: it is still a prefix of what that transaction would read, because
 ``read_all`` returns only events of transactions older than every running one,
-so an event that commits later sorts after all of them (DESIGN.md, invariant 5).
+so an event that commits later sorts after all of them (docs/architecture.md, invariant 5).
 Empty pages are not kept: a later reader may find new events there.
 """
 

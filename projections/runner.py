@@ -4,7 +4,7 @@ A batch locks the projection (``projections.locks``), reads the next events afte
 its checkpoint in the store's safe read order (the checkpoint is the pair
 ``(tx_id, position)``, so it never passes an event that has not committed yet),
 applies them, and commits the rows with the new checkpoint: exactly-once effects
-(DESIGN.md, invariants 5 to 7).
+(docs/architecture.md, invariants 5, 7 and 8).
 
 The active generation is served first; while a rebuild is under way, a batch that
 finds the active generation caught up (or backing off after a failure) builds the

@@ -1,4 +1,4 @@
-"""Out-of-order commits end to end (DESIGN.md, invariant 5).
+"""Out-of-order commits end to end (docs/architecture.md, invariant 5).
 
 A command's transaction takes an early position and stays open; a later command,
 through the HTTP API, commits a later position first. The projection task must not

@@ -1,5 +1,5 @@
 """Two django-q2 clusters on one Redis broker, both woken by a stream of commands:
-every event is applied once per projection (DESIGN.md, invariant 7).
+every event is applied once per projection (docs/architecture.md, invariant 8).
 
 A trigger records every checkpoint move and which cluster made it (each cluster
 connects with its own ``application_name``). Each projection's moves must chain from
