@@ -7,7 +7,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from orders.api import views as commands
-from orders.api.auth import AuthTokenApi
+from orders.api.auth import AuthTokenApi, LogoutAllApi, LogoutApi
 from problems.handler import api_not_found
 from projections import api as queries
 
@@ -23,6 +23,8 @@ def shared(name: str, *views: type) -> type:
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/auth/token/", AuthTokenApi.as_view(), name="auth-token"),
+    path("api/auth/logout/", LogoutApi.as_view(), name="auth-logout"),
+    path("api/auth/logout-all/", LogoutAllApi.as_view(), name="auth-logout-all"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path(
