@@ -143,3 +143,26 @@ def test_staff_unlock_a_locked_out_login_in_the_admin(
 
     assert unlocked.status_code == 302
     assert log_in(anonymous, "staff", "staff-pass-123").status_code == 200
+
+
+def test_the_admin_login_form_shares_the_count_and_answers_a_lockout_with_429(
+    anonymous, staff_user, client
+):
+    fail(anonymous, LIMIT - 1)  # through the API
+    assert (
+        client.post("/admin/login/", {"username": "staff", "password": "guess"}).status_code == 429
+    )
+
+    response = client.post("/admin/login/", {"username": "staff", "password": "staff-pass-123"})
+
+    assert response.status_code == 429
+    assert 0 < int(response["Retry-After"]) <= COOL_OFF.total_seconds()
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_right_password_in_the_admin_login_form_still_logs_in(staff_user, client):
+    response = client.post(
+        "/admin/login/?next=/admin/", {"username": "staff", "password": "staff-pass-123"}
+    )
+
+    assert response.status_code == 302 and response["Location"] == "/admin/"
