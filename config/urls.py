@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from accounts.forms import LockedAdminLoginForm
 from orders.api import views as commands
 from orders.api.auth import AuthTokenApi, LogoutAllApi, LogoutApi
 from problems.handler import api_not_found
@@ -14,6 +15,7 @@ from projections import api as queries
 admin.site.site_header = "Chronicle staff"
 admin.site.site_title = "Chronicle"
 admin.site.index_title = "What happened"
+admin.site.login_form = LockedAdminLoginForm
 
 
 def shared(name: str, *views: type) -> type:

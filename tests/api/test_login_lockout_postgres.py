@@ -60,3 +60,25 @@ def test_twenty_concurrent_wrong_passwords_through_two_gunicorn_workers_let_at_m
 
     recorded = sum(AccessAttempt.objects.values_list("failures_since_start", flat=True))
     assert recorded <= LIMIT
+
+
+def test_twelve_concurrent_wrong_passwords_through_the_admin_form_check_at_most_the_limit(
+    django_user_model, settings
+):
+    from django.test import Client
+
+    settings.AXES_FAILURE_LIMIT = LIMIT
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+    django_user_model.objects.create_user("victim", password="right-pass-123", is_staff=True)
+
+    def attempt(n: int) -> int:
+        form = {"username": "victim", "password": f"wrong-{n}"}
+        return Client().post("/admin/login/", form, REMOTE_ADDR=f"10.1.0.{n}").status_code
+
+    statuses = in_threads(12, attempt)
+
+    from axes.models import AccessAttempt
+
+    assert set(statuses) <= {200, 429}, statuses  # 200: the form again, with its error
+    recorded = sum(AccessAttempt.objects.values_list("failures_since_start", flat=True))
+    assert recorded <= LIMIT, statuses
