@@ -97,13 +97,13 @@ def _rows(key: str, label: str, result: dict[str, float], baseline: str | None =
 
 def _seed() -> tuple[str, str, str]:
     from django.contrib.auth import get_user_model
-    from rest_framework.authtoken.models import Token
+    from knox.models import AuthToken
 
     from orders import commands as c
     from orders.handlers import execute
 
     user = get_user_model().objects.create_user("bench-staff", is_staff=True)
-    token = Token.objects.create(user=user).key
+    _, token = AuthToken.objects.create(user=user)
     customer = execute(
         c.RegisterCustomer(name="Bench Customer", email="bench@example.com", phone="1")
     ).id

@@ -169,7 +169,7 @@ def seed(clients: int) -> tuple[list[str], list[str]]:
     from decimal import Decimal
 
     from django.contrib.auth import get_user_model
-    from rest_framework.authtoken.models import Token
+    from knox.models import AuthToken
 
     from orders import commands as c
     from orders.handlers import execute
@@ -187,7 +187,7 @@ def seed(clients: int) -> tuple[list[str], list[str]]:
         customer = execute(c.RegisterCustomer(name=f"Client {n}", email=email, phone="1")).id
         user = get_user_model().objects.create_user(f"load-client-{n}")
         CustomerAccount.objects.create(user=user, customer_id=customer)
-        tokens.append(Token.objects.create(user=user).key)
+        tokens.append(AuthToken.objects.create(user=user)[1])
     return tokens, products
 
 

@@ -6,6 +6,7 @@ switches to PostgreSQL (psycopg 3); ``REDIS_URL`` moves django-q2 to Redis.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -40,7 +41,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -126,7 +126,7 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header turns "not authenticated" into a 401.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.tokens.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -134,7 +134,6 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "problems.handler.problem_exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"auth_token": os.environ.get("AUTH_TOKEN_THROTTLE", "20/min")},
 }
 
 SPECTACULAR_SETTINGS = {
@@ -151,6 +150,35 @@ SPECTACULAR_SETTINGS = {
         "problems.schema.add_response_headers",
     ],
 }
+
+# Logins and API tokens (accounts/): django-axes locks a username or a client address
+# out after AUTH_FAILURE_LIMIT failed logins within AUTH_LOCKOUT_MINUTES, counting in
+# the database; django-rest-knox gives each login its own token, refused after
+# AUTH_TOKEN_TTL_HOURS. TRUSTED_PROXIES: how many reverse proxies in front append to
+# X-Forwarded-For (0: the client address is REMOTE_ADDR, the header is ignored).
+INSTALLED_APPS += ["axes", "knox", "accounts"]
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]  # last, as axes asks
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=float(os.environ.get("AUTH_TOKEN_TTL_HOURS", "10"))),
+    "AUTH_HEADER_PREFIX": "Token",
+}
+TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
+AXES_FAILURE_LIMIT = int(os.environ.get("AUTH_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("AUTH_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one reaching the limit
+AXES_CLIENT_IP_CALLABLE = "accounts.client_address.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+# A lockout ends a fixed time after the failures that caused it (so Retry-After holds),
+# and a success does not wipe an address's count (an attacker's own account could).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = False
+# Failures are what the lockout needs; a log row of every success would also give each
+# API login a session.
+AXES_DISABLE_ACCESS_LOG = True
 
 # Chronicle's own knobs.
 SHOP_CURRENCY = os.environ.get("SHOP_CURRENCY", "EUR")

@@ -6,14 +6,16 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from accounts.forms import LockedAdminLoginForm
 from orders.api import views as commands
-from orders.api.auth import AuthTokenApi
+from orders.api.auth import AuthTokenApi, LogoutAllApi, LogoutApi
 from problems.handler import api_not_found
 from projections import api as queries
 
 admin.site.site_header = "Chronicle staff"
 admin.site.site_title = "Chronicle"
 admin.site.index_title = "What happened"
+admin.site.login_form = LockedAdminLoginForm
 
 
 def shared(name: str, *views: type) -> type:
@@ -23,6 +25,8 @@ def shared(name: str, *views: type) -> type:
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/auth/token/", AuthTokenApi.as_view(), name="auth-token"),
+    path("api/auth/logout/", LogoutApi.as_view(), name="auth-logout"),
+    path("api/auth/logout-all/", LogoutAllApi.as_view(), name="auth-logout-all"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path(

@@ -70,6 +70,12 @@ class DuplicateSku(DomainError):
     code = "duplicate_sku"
 
 
+class DuplicateUsername(DomainError):
+    """The login's username is taken, in this case or another (409)."""
+
+    code = "duplicate_username"
+
+
 class ItemNotOnOrder(DomainError):
     """Removing a product the order does not have: the path names nothing (404)."""
 

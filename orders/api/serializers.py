@@ -23,15 +23,16 @@ class RegisterCustomerInput(serializers.Serializer):
     name = StrictCharField(max_length=200)
     email = StrictEmailField(max_length=254)
     phone = StrictCharField(max_length=32)
-    username = StrictCharField(max_length=150, required=False)
+    # Django's rules for usernames; a taken one is a 409 (the view and the handler).
+    username = StrictCharField(
+        max_length=150, required=False, validators=[get_user_model().username_validator]
+    )
     password = StrictCharField(
         max_length=128, required=False, write_only=True, trim_whitespace=False
     )
 
     def validate_username(self, value: str) -> str:
-        if get_user_model().objects.filter(username__iexact=value).exists():
-            raise serializers.ValidationError("this username is taken")
-        return value
+        return get_user_model().normalize_username(value)
 
     def validate(self, attrs: dict) -> dict:
         if ("username" in attrs) != ("password" in attrs):

@@ -8,15 +8,18 @@ from typing import Any
 from uuid import UUID
 
 from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts import usernames
 from orders import access, handlers
 from orders import commands as c
 from orders.api import serializers as s
 from orders.api.commanding import HEADERS, IF_MATCH, CommandApi, responses
+from orders.errors import DuplicateUsername
 from orders.events import ShippingAddress
 from orders.models import CustomerAccount
 
@@ -42,6 +45,8 @@ class CustomerRegisterApi(CommandApi):
         command = c.RegisterCustomer(**self.context(request), **data)
         if username is None:
             return self.run(request, lambda: command)
+        if usernames.is_taken(username):  # the common case, before any event is written
+            raise _taken(username)
         return self.run(
             request,
             lambda: command,
@@ -50,8 +55,18 @@ class CustomerRegisterApi(CommandApi):
 
 
 def _create_login(username: str, password: str, customer_id: UUID) -> None:
-    user = get_user_model().objects.create_user(username=username, password=password)
+    """In the command's transaction: a concurrent registration of the same username, in
+    any case, waits on the unique index and then fails here, taking its events along."""
+    try:
+        with transaction.atomic():
+            user = get_user_model().objects.create_user(username=username, password=password)
+    except IntegrityError:  # auth_user.username, or the case-insensitive claim
+        raise _taken(username) from None
     CustomerAccount.objects.create(user=user, customer_id=customer_id)
+
+
+def _taken(username: str) -> DuplicateUsername:
+    return DuplicateUsername(f"the username {username!r} is taken")
 
 
 class CustomerChangeEmailApi(CommandApi):

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 from django.contrib.auth import get_user_model
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from orders.models import CustomerAccount
@@ -36,7 +36,9 @@ class Api:
 
 
 def token_for(user) -> str:
-    return Token.objects.create(user=user).key
+    """A new API token of ``user``, as a login would give."""
+    _, token = AuthToken.objects.create(user=user)
+    return token
 
 
 @pytest.fixture

@@ -25,7 +25,6 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
-from django.core.cache import cache
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.resolvers import RegexPattern
 
@@ -61,6 +60,7 @@ AUTHENTICATED = (401, 401, 200, 200, 200, 200)
 STAFF_ONLY = (401, 401, 403, 403, 200, 200)
 STAFF_CREATES = (401, 401, 403, 403, 201, 201)
 OWNER = (401, 401, 200, 404, 200, 200)
+TOKEN_HOLDERS = (401, 401, 204, 204, 204, 204)
 
 MATRIX: dict[tuple[str, str], Decision] = {
     # Open doors: the token exchange and health take no credentials at all.
@@ -70,6 +70,9 @@ MATRIX: dict[tuple[str, str], Decision] = {
         {"username": "alice-login", "password": "x-pass-987654"},
     ),
     ("healthz", "GET"): Decision("/healthz", everyone(200)),
+    # Logging out takes the token being revoked; a session or no token is a 401.
+    ("auth-logout", "POST"): Decision("/api/auth/logout/", TOKEN_HOLDERS),
+    ("auth-logout-all", "POST"): Decision("/api/auth/logout-all/", TOKEN_HOLDERS),
     # The schema and its UI are public, but a bad token is still refused.
     ("schema", "GET"): Decision("/api/schema/", (200, 401, 200, 200, 200, 200)),
     ("docs", "GET"): Decision("/api/docs/", (200, 401, 200, 200, 200, 200)),
@@ -198,7 +201,6 @@ def test_every_decision_names_an_endpoint_that_exists():
 @pytest.fixture
 def scene(shop, alices_orders, staff, staff_user):
     """The shop and Alice's orders of conftest.py, and a client per role."""
-    cache.clear()  # the token endpoint's throttle
     ids = {"alice": shop["alice_id"], "mug": shop["mug"], "tea": shop["tea"], **alices_orders}
     clients = {
         "anonymous": Api(),
@@ -211,8 +213,7 @@ def scene(shop, alices_orders, staff, staff_user):
     for client in clients.values():  # as a real client meets it: CSRF checks included
         client.client.handler.enforce_csrf_checks = True
     assert not staff_user.has_perm(REBUILD)
-    yield {"ids": {k: str(v) for k, v in ids.items()}, "clients": clients}
-    cache.clear()
+    return {"ids": {k: str(v) for k, v in ids.items()}, "clients": clients}
 
 
 def _rebuilder():

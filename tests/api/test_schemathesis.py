@@ -25,11 +25,10 @@ from typing import Any
 
 import pytest
 import schemathesis
-from django.core.cache import cache
+from django.contrib.auth import get_user_model
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -38,6 +37,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from config.wsgi import application
+from tests.api.conftest import token_for
 
 SEED = 20250131
 MAX_EXAMPLES = 25
@@ -74,14 +74,12 @@ def world(shop, alices_orders, settings):
     """The shop and Alice's orders of conftest.py; ids that exist, by parameter name."""
     # Nothing projects between generated requests, so min_position would wait in vain.
     settings.READ_YOUR_WRITES_TIMEOUT = 0
-    cache.clear()  # the token endpoint's throttle
     with connection_kept():
         yield {
             "order_id": [alices_orders["pending"], alices_orders["ready"]],
             "customer_id": [str(shop["alice_id"])],
             "product_id": [str(shop["mug"]), str(shop["tea"])],
         }
-    cache.clear()
 
 
 @contextmanager
@@ -127,7 +125,9 @@ def _pick(value: Any, choices: list[str] | None) -> Any:
 
 
 def _token(username: str) -> dict[str, str]:
-    return {"Authorization": f"Token {Token.objects.get(user__username=username).key}"}
+    """A fresh token per example: a generated logout revokes the one it is sent with."""
+    user = get_user_model().objects.get(username=username)
+    return {"Authorization": f"Token {token_for(user)}"}
 
 
 @schema.parametrize()

@@ -26,7 +26,7 @@ def seed() -> dict[str, str]:
 
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
-    from rest_framework.authtoken.models import Token
+    from knox.models import AuthToken
 
     from orders import commands as c
     from orders.handlers import execute
@@ -36,7 +36,7 @@ def seed() -> dict[str, str]:
     customer = execute(c.RegisterCustomer(name="Rita", email="rita@f.example", phone="1")).id
     product = execute(c.AddProduct(sku="RESTART-1", name="Mug", price=Decimal("4.50"))).id
     execute(c.ReceiveStock(product_id=product, quantity=1_000_000))
-    token = Token.objects.create(user=staff).key
+    _, token = AuthToken.objects.create(user=staff)
     return {"token": token, "customer": str(customer), "product": str(product)}
 
 
