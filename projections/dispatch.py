@@ -45,6 +45,8 @@ def recover(sender: object = None, **signal: object) -> None:
     """django-q2's ``post_spawn`` receiver: a worker process has started; catch up
     whatever a dead worker's lost tasks would have. Never raises: the worker must
     start even with the database or the broker away (the sweep catches up then)."""
+    if Conf.SYNC:
+        return  # django-q2 runs its worker loop inline for every synchronous task: no start
     try:
         CatchUpRequest.objects.update_or_create(
             pk=REQUEST_ID, defaults={"requested_at": timezone.now()}

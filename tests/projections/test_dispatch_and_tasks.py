@@ -50,6 +50,16 @@ def test_a_worker_process_starting_enqueues_a_catch_up_even_behind_a_pending_cla
     assert CatchUpRequest.objects.get().requested_at is not None, "later commits add none"
 
 
+def test_a_task_run_synchronously_is_no_worker_start(db, monkeypatch):
+    """With Q_SYNC django-q2 runs its worker loop inline, signalling a start every time:
+    counting that as a start would enqueue catch-ups from inside catch-ups."""
+    runs = []
+    monkeypatch.setattr(tasks, "catch_up", lambda *names: runs.append(names))
+    monkeypatch.setattr(Conf, "SYNC", True)
+    dispatch.wake()
+    assert runs == [()]
+
+
 def test_a_worker_starts_even_when_its_catch_up_cannot_be_enqueued(db, monkeypatch, caplog):
     def broken(*args, **kwargs):
         raise ConnectionError("redis is down")
