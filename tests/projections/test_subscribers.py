@@ -232,6 +232,30 @@ def test_the_catch_up_task_runs_subscribers_and_projections_by_name(shop, record
     assert set(tasks.advance().events) >= {"recorder", "fulfillment", "catalog"}
 
 
+def test_a_subscribers_backlog_does_not_hold_the_read_models_back_in_a_catch_up(
+    shop, recorder, monkeypatch, settings
+):
+    """A subscriber's reactions send commands and are slow; the projections advance
+    between its batches instead of after all of them (after a database outage the read
+    models waited ~30 s behind fulfillment's backlog)."""
+    positions(shop, 3)
+    monkeypatch.setattr(subscribers, "BATCH_SIZE", 1)
+    settings.PROJECTIONS_BATCHES_PER_TASK = 5
+    directory_seen_by_reaction = []
+    react = recorder.react
+
+    def react_noting_the_directory(recorded):
+        directory = ProjectionState.objects.filter(name="customer_directory")
+        directory_seen_by_reaction.append(directory.values_list("position", flat=True).first())
+        return react(recorded)
+
+    monkeypatch.setattr(recorder, "react", react_noting_the_directory)
+    tasks.advance(["recorder", "customer_directory"])
+
+    assert len(recorder.seen) == 3
+    assert directory_seen_by_reaction[1] == store.head().position, "not after all batches"
+
+
 def test_a_payment_wakes_the_workers_which_reserve_the_stock_and_show_it(
     staff, monkeypatch, django_capture_on_commit_callbacks
 ):
