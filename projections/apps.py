@@ -7,7 +7,15 @@ class ProjectionsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django_q.signals import post_spawn
+
         from orders.fulfillment import process_manager
-        from projections import handlers, subscribers  # noqa: F401  (registers the projections)
+        from projections import (
+            dispatch,
+            handlers,  # noqa: F401  (registers the projections)
+            subscribers,
+        )
 
         subscribers.register(process_manager)
+        # Each django-q2 worker process, as it starts, catches up what a dead one left.
+        post_spawn.connect(dispatch.recover, dispatch_uid="projections.dispatch.recover")

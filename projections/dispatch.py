@@ -7,7 +7,13 @@ queued and not yet started: a single ``CatchUpRequest`` row is claimed with a
 conditional UPDATE, and the task clears it as it starts, so a command committed
 after that start enqueues the next task and no wake-up is lost. A claim older than
 ``STALE_AFTER`` counts as lost (a broker that dropped the task) and is taken over.
-The every-minute sweep (migration 0002) catches up whatever a lost task missed.
+
+Tasks die with the worker that had taken them: the ORM broker hands them out again
+only after ``Q_CLUSTER["retry"]`` (90 s), Redis never (it has no acknowledgements).
+So every worker process enqueues a catch-up as it starts (``recover``, on
+django-q2's ``post_spawn``: a cluster starting, or a dead worker replaced), whatever
+the claim says. The every-minute sweep (migration 0002) catches up whatever else a
+lost task missed.
 """
 
 from __future__ import annotations
@@ -31,8 +37,26 @@ logger = logging.getLogger(__name__)
 
 def wake() -> None:
     """Ask for a catch-up run; cheap, never floods the queue. Call after commit."""
-    if not _claim_request():
-        return
+    if _claim_request():
+        _enqueue()
+
+
+def recover(sender: object = None, **signal: object) -> None:
+    """django-q2's ``post_spawn`` receiver: a worker process has started; catch up
+    whatever a dead worker's lost tasks would have. Never raises: the worker must
+    start even with the database or the broker away (the sweep catches up then)."""
+    if Conf.SYNC:
+        return  # django-q2 runs its worker loop inline for every synchronous task: no start
+    try:
+        CatchUpRequest.objects.update_or_create(
+            pk=REQUEST_ID, defaults={"requested_at": timezone.now()}
+        )
+        _enqueue()
+    except Exception:
+        logger.exception("could not enqueue a catch-up as a worker started; the sweep will")
+
+
+def _enqueue() -> None:
     try:
         async_task(CATCH_UP_TASK, group="projections")
     except Exception:

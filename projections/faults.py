@@ -1,10 +1,12 @@
-"""A test-only fault point: stop a projection runner dead inside a batch.
+"""A test-only fault point: stop a projection or subscriber runner dead inside a batch.
 
 The fault tests (tests/faults) start real workers and SIGKILL one of them in the
-middle of a batch. To make "the middle" deterministic, the runner calls
-``reached`` with each batch it is about to apply, inside the batch's transaction
-(the projection's lock is held, its earlier batches have committed). When armed,
-the first batch holding the chosen event blocks there until the process is killed.
+middle of a batch. To make "the middle" deterministic, the runners call
+``reached`` with each batch they are about to apply: a projection runner inside the
+batch's transaction (the projection's lock is held, its earlier batches have
+committed), a subscriber runner holding its lease before it reacts to the batch.
+When armed, the first batch holding the chosen event, or the first event past it
+(positions can have holes), blocks there until the process is killed.
 
 Off unless the environment sets both:
 
@@ -13,7 +15,7 @@ Off unless the environment sets both:
   The file is created exclusively, so the fault fires once: a restarted worker
   with the same environment passes. The test waits for the file, then kills.
 
-``CHRONICLE_FAULT_PROJECTION`` optionally limits the fault to one projection.
+``CHRONICLE_FAULT_PROJECTION`` optionally limits the fault to one projection or subscriber.
 The environment is read once, at import: when off, a batch costs one comparison.
 """
 
@@ -40,13 +42,13 @@ ARMED = _armed()
 
 
 def reached(projection: str, events: Sequence[RecordedEvent]) -> None:
-    """Block forever if armed for a batch of ``projection`` holding the chosen event."""
+    """Block forever if armed for a batch of ``projection`` reaching the chosen event."""
     if ARMED is None:
         return
     position, flag, only = ARMED
     if only and only != projection:
         return
-    if not any(event.position == position for event in events):
+    if not any(event.position >= position for event in events):
         return
     try:
         fd = os.open(flag, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)

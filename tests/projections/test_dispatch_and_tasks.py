@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_q.conf import Conf
 from django_q.models import Schedule
+from django_q.signals import post_spawn
 
 from projections import dispatch, tasks
 from projections.models import CatchUpRequest, OrderSummary, ProjectionState
@@ -38,6 +39,35 @@ def test_a_claim_left_by_a_lost_task_is_taken_over(db, enqueued):
     CatchUpRequest.objects.update(requested_at=timezone.now() - dt.timedelta(minutes=5))
     dispatch.wake()
     assert len(enqueued) == 2
+
+
+def test_a_worker_process_starting_enqueues_a_catch_up_even_behind_a_pending_claim(db, enqueued):
+    """The claimed task may have died with the worker that had taken it (Redis never hands
+    it out again, the ORM broker only after its retry): a starting worker catches up."""
+    dispatch.wake()
+    post_spawn.send(sender="django_q", proc_name="Process-1")  # django-q2 starts a worker
+    assert enqueued == [("projections.tasks.catch_up",)] * 2
+    assert CatchUpRequest.objects.get().requested_at is not None, "later commits add none"
+
+
+def test_a_task_run_synchronously_is_no_worker_start(db, monkeypatch):
+    """With Q_SYNC django-q2 runs its worker loop inline, signalling a start every time:
+    counting that as a start would enqueue catch-ups from inside catch-ups."""
+    runs = []
+    monkeypatch.setattr(tasks, "catch_up", lambda *names: runs.append(names))
+    monkeypatch.setattr(Conf, "SYNC", True)
+    dispatch.wake()
+    assert runs == [()]
+
+
+def test_a_worker_starts_even_when_its_catch_up_cannot_be_enqueued(db, monkeypatch, caplog):
+    def broken(*args, **kwargs):
+        raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(dispatch, "async_task", broken)
+    monkeypatch.setattr(Conf, "SYNC", False)
+    post_spawn.send(sender="django_q", proc_name="Process-1")
+    assert "could not enqueue" in caplog.text
 
 
 def test_a_broken_broker_does_not_fail_the_committed_command(db, monkeypatch, caplog):

@@ -1,12 +1,15 @@
 """The subscriber runner: the projections' checkpoint, lock and failure bookkeeping for
-what reacts to events by sending commands, plus a lease held across transactions."""
+what reacts to events by sending commands, plus a lease held across transactions (a
+session lock of the runner's connection on PostgreSQL, a time lease on SQLite)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import time
 
+import psycopg
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django_q.conf import Conf
 
@@ -81,7 +84,86 @@ def test_a_subscriber_reacts_once_to_each_event_and_checkpoints_the_last(shop, r
     assert subscribers.run_batch(recorder).outcome is Outcome.IDLE
 
 
-def test_another_runners_live_lease_makes_a_runner_busy_until_it_expires(shop, recorder):
+def another_workers_connection() -> psycopg.Connection:
+    """A session of its own on the test database, as another worker process has."""
+    db = connection.settings_dict
+    return psycopg.connect(
+        host=db["HOST"] or "127.0.0.1",
+        port=db["PORT"] or 5432,
+        user=db["USER"],
+        password=db["PASSWORD"] or None,
+        dbname=db["NAME"],
+        autocommit=True,
+    )
+
+
+def outcome_within(seconds: float, expected: Outcome, subscriber) -> Outcome:
+    """The outcome of batches run until one is ``expected`` or ``seconds`` have passed."""
+    deadline = time.monotonic() + seconds
+    while (outcome := subscribers.run_batch(subscriber).outcome) is not expected:
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    return outcome
+
+
+@pytest.fixture
+def on_sqlite(on_postgres):
+    if on_postgres:
+        pytest.skip("on PostgreSQL the lease is a session lock, not a time lease")
+
+
+@pytest.mark.postgres
+def test_a_dead_workers_session_lock_frees_the_subscriber_as_soon_as_its_connection_closes(
+    shop, recorder
+):
+    positions(shop, 1)
+    locks.ensure("recorder")
+    worker = another_workers_connection()
+    worker.execute("SELECT pg_advisory_lock(%s, %s)", locks.advisory_key("recorder"))
+
+    assert subscribers.run_batch(recorder).outcome is Outcome.BUSY
+    worker.close()  # the worker is gone, and its session with it
+    assert outcome_within(2, Outcome.APPLIED, recorder) is Outcome.APPLIED
+    assert recorder.seen and state().checkpoint == store.head()
+
+
+@pytest.mark.postgres
+def test_a_runner_whose_connection_lost_its_session_lock_commits_nothing(
+    shop, recorder, monkeypatch
+):
+    positions(shop, 2)
+    worker = another_workers_connection()
+    react = recorder.react
+
+    def react_and_lose_the_lock(recorded):
+        remember = react(recorded)
+        with connection.cursor() as cursor:  # as a connection broken and opened again
+            cursor.execute("SELECT pg_advisory_unlock_all()")
+        worker.execute("SELECT pg_try_advisory_lock(%s, %s)", locks.advisory_key("recorder"))
+        return remember
+
+    monkeypatch.setattr(recorder, "react", react_and_lose_the_lock)
+    try:
+        assert subscribers.run_batch(recorder).outcome is Outcome.BUSY
+    finally:
+        worker.close()
+    assert recorder.seen == [] and state().checkpoint == store.START
+
+
+def test_a_runner_nested_in_the_lease_holders_connection_is_busy(shop, recorder):
+    """A synchronous task run by a command's wake-up, inside the holder's batch."""
+    positions(shop, 1)
+    locks.ensure("recorder")
+    assert locks.lease("recorder", "outer-runner", subscribers.LEASE) is not None
+    try:
+        assert subscribers.run_batch(recorder).outcome is Outcome.BUSY
+    finally:
+        locks.release("recorder", "outer-runner")
+    assert subscribers.run_batch(recorder).outcome is Outcome.APPLIED
+
+
+def test_another_runners_live_lease_makes_a_runner_busy_until_it_expires(shop, recorder, on_sqlite):
     positions(shop, 1)
     locks.ensure("recorder")
     assert locks.lease("recorder", "worker-that-died", dt.timedelta(minutes=1))
@@ -94,7 +176,7 @@ def test_another_runners_live_lease_makes_a_runner_busy_until_it_expires(shop, r
     assert state().leased_by == "", "given back at the end of the batch"
 
 
-def test_a_runner_that_lost_its_lease_commits_nothing(shop, recorder, monkeypatch):
+def test_a_runner_that_lost_its_lease_commits_nothing(shop, recorder, monkeypatch, on_sqlite):
     positions(shop, 2)
     react = recorder.react
 
@@ -148,6 +230,30 @@ def test_the_catch_up_task_runs_subscribers_and_projections_by_name(shop, record
     assert tasks.catch_up("recorder") == 2
     assert len(recorder.seen) == 2
     assert set(tasks.advance().events) >= {"recorder", "fulfillment", "catalog"}
+
+
+def test_a_subscribers_backlog_does_not_hold_the_read_models_back_in_a_catch_up(
+    shop, recorder, monkeypatch, settings
+):
+    """A subscriber's reactions send commands and are slow; the projections advance
+    between its batches instead of after all of them (after a database outage the read
+    models waited ~30 s behind fulfillment's backlog)."""
+    positions(shop, 3)
+    monkeypatch.setattr(subscribers, "BATCH_SIZE", 1)
+    settings.PROJECTIONS_BATCHES_PER_TASK = 5
+    directory_seen_by_reaction = []
+    react = recorder.react
+
+    def react_noting_the_directory(recorded):
+        directory = ProjectionState.objects.filter(name="customer_directory")
+        directory_seen_by_reaction.append(directory.values_list("position", flat=True).first())
+        return react(recorded)
+
+    monkeypatch.setattr(recorder, "react", react_noting_the_directory)
+    tasks.advance(["recorder", "customer_directory"])
+
+    assert len(recorder.seen) == 3
+    assert directory_seen_by_reaction[1] == store.head().position, "not after all batches"
 
 
 def test_a_payment_wakes_the_workers_which_reserve_the_stock_and_show_it(
