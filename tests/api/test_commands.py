@@ -5,7 +5,7 @@ import uuid
 import pytest
 
 from eventstore.models import Event
-from orders.handlers import orders
+from orders.repositories import orders
 from tests.api.conftest import ADDRESS, Api
 from tests.fulfillment import run_fulfillment
 
