@@ -119,7 +119,7 @@ class UnitOfWork(ABC):
 
     @abstractmethod
     def allocate_order_number(self) -> str:
-        """A fresh ORD-000123 number, never handed out before."""
+        """An ORD-000123 number no other order has (a refused command may give it back)."""
 
     def _take_before_commit(self) -> list[BeforeCommit]:
         work, self._before_commit = self._before_commit, []
