@@ -42,9 +42,10 @@ from orders import fulfillment_memory as memory
 from orders.errors import InsufficientStock, InvalidTransition
 from orders.events import OrderCancelled, OrderPaid, OrderShipped, ShipmentLine
 from orders.fulfillment_memory import Outcome
-from orders.handlers import CommandResult, execute, inventories, orders, shipments
+from orders.handlers import CommandResult, execute
 from orders.models import FulfillmentProcess as Process
 from orders.order import CANCELLED, PAID, Fulfillment, Order
+from orders.repositories import inventories, orders, shipments
 from orders.shipment import shipment_id_for, tracking_number_for
 
 NAME = "fulfillment"

@@ -23,11 +23,15 @@ class OrderNumber(models.Model):
     id = models.BigAutoField(primary_key=True)
 
     def __str__(self) -> str:
-        return f"ORD-{self.pk:06d}"
+        return self.label(self.pk)
+
+    @staticmethod
+    def label(number: int) -> str:
+        return f"ORD-{number:06d}"
 
     @classmethod
     def allocate(cls) -> str:
-        return f"ORD-{cls.objects.create().pk:06d}"
+        return cls.label(cls.objects.create().pk)
 
 
 class SkuClaim(models.Model):

@@ -16,8 +16,8 @@ from uuid import UUID
 
 from eventstore import store
 from eventstore.errors import StreamNotFound
-from orders.handlers import orders
 from orders.order import Order
+from orders.repositories import orders
 
 ADDED, CHANGED, REMOVED = "added", "changed", "removed"
 

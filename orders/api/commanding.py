@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 from orders import handlers, idempotency
 from orders.api.serializers import CommandResultSerializer, ProblemSerializer
 from orders.commands import Command
+from orders.unit_of_work import CommandResult, EventStoreUnitOfWork
 from problems import NotFound, Problem
 
 _ETAG = re.compile(r'^\s*(?:W/)?"(\d{1,9})"\s*$')
@@ -100,11 +101,13 @@ class CommandApi(APIView):
         self,
         request: Request,
         build: Callable[[], Command],
-        also: Callable[[handlers.CommandResult], None] | None = None,
+        also: Callable[[CommandResult], None] | None = None,
     ) -> Response:
         """Build the command (validating the body) and execute it once per Idempotency-Key.
 
-        ``also`` runs inside the command's transaction, after the events are saved.
+        ``also`` runs inside the command's transaction, after the events are saved, and
+        so does the completion of the Idempotency-Key's record: both commit with the
+        events or not at all.
         """
         key = request.headers.get("Idempotency-Key")
         if key is not None:
@@ -120,25 +123,28 @@ class CommandApi(APIView):
             if stored is not None:
                 return Response(stored.body, status=stored.status, headers={"ETag": stored.etag})
 
-        def after_save(result: handlers.CommandResult) -> None:
-            if also is not None:
-                also(result)
-            if key is not None:
-                idempotency.complete(request.user.pk, key, self._stored(result))
-
+        uow = EventStoreUnitOfWork()
+        if also is not None:
+            uow.before_commit(also)
+        if key is not None:
+            uow.before_commit(self._completing(request.user.pk, key))
         try:
-            result = handlers.execute(build(), after_save=after_save)
+            result = handlers.execute(build(), uow)
         except BaseException:
             if key is not None:
                 idempotency.release(request.user.pk, key)
             raise
         return self._respond(result)
 
-    def _stored(self, result: handlers.CommandResult) -> idempotency.StoredResponse:
+    def _completing(self, user_id: Any, key: str) -> Callable[[CommandResult], None]:
+        """Work that stores the response as the key's, once the command has saved."""
+        return lambda result: idempotency.complete(user_id, key, self._stored(result))
+
+    def _stored(self, result: CommandResult) -> idempotency.StoredResponse:
         body = {"id": str(result.id), "version": result.version, "position": result.position}
         return idempotency.StoredResponse(self.success_status, body, f'"{result.version}"')
 
-    def _respond(self, result: handlers.CommandResult) -> Response:
+    def _respond(self, result: CommandResult) -> Response:
         stored = self._stored(result)
         return Response(stored.body, status=stored.status, headers={"ETag": stored.etag})
 

@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts import usernames
-from orders import access, handlers
+from orders import access, repositories
 from orders import commands as c
 from orders.api import serializers as s
 from orders.api.commanding import HEADERS, IF_MATCH, CommandApi, responses
@@ -72,7 +72,7 @@ def _taken(username: str) -> DuplicateUsername:
 class CustomerChangeEmailApi(CommandApi):
     @_schema(s.ChangeEmailInput, tag="customers")
     def post(self, request: Request, customer_id: UUID) -> Response:
-        self.require_found(handlers.customers.exists(customer_id), "customer")
+        self.require_found(repositories.customers.exists(customer_id), "customer")
         self.require(access.may_act_for(request.user, customer_id))
         data = self.validated(s.ChangeEmailInput, request)
         return self.run(
@@ -94,7 +94,7 @@ class ProductAddApi(CommandApi):
 
 class _ProductCommandApi(CommandApi):
     def check(self, request: Request, product_id: UUID) -> None:
-        self.require_found(handlers.products.exists(product_id), "product")
+        self.require_found(repositories.products.exists(product_id), "product")
         self.require(request.user.is_staff)
 
 

@@ -5,7 +5,7 @@ import uuid
 import pytest
 
 from eventstore.models import Event
-from orders.handlers import orders
+from orders.repositories import orders
 from tests.api.conftest import ADDRESS, Api
 from tests.fulfillment import run_fulfillment
 
@@ -506,6 +506,28 @@ def test_a_refused_command_stores_no_response_so_its_retry_runs_again(shop, plac
     ok(staff.post(f"/api/orders/{order['id']}/pay", {"payment_id": "p"}))
     run_fulfillment()
     assert ok(staff.post(path, body, **{"Idempotency-Key": "k-3"}))["version"] == 4
+
+
+def test_a_response_stored_for_a_key_commits_with_the_events_or_neither_does(
+    shop, place_order, monkeypatch
+):
+    from orders import idempotency
+    from orders.models import IdempotencyRecord
+
+    order = ok(place_order(), 201)
+    count = Event.objects.count()
+
+    def complete_fails(user_id, key, response):
+        assert Event.objects.count() == count + 1, "the events are saved, not yet committed"
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(idempotency, "complete", complete_fails)
+    with pytest.raises(RuntimeError, match="disk full"):
+        shop["alice"].post(
+            f"/api/orders/{order['id']}/pay", {"payment_id": "p"}, **{"Idempotency-Key": "k-9"}
+        )
+    assert Event.objects.count() == count
+    assert not IdempotencyRecord.objects.filter(key="k-9").exists()
 
 
 def test_an_idempotency_key_still_in_flight_is_409(shop, place_order):

@@ -56,7 +56,7 @@ def test_nine_concurrent_adds_without_if_match_all_succeed_and_leave_ten_lines(
     assert [getattr(r, "status_code", r) for r in responses] == [200] * 9
     stream = store.read_stream(f"order-{order['id']}")
     assert [e.version for e in stream] == list(range(1, 11))
-    from orders.handlers import orders
+    from orders.repositories import orders
 
     assert len(orders.load(uuid.UUID(order["id"])).lines) == 10
 

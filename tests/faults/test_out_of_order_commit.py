@@ -18,6 +18,7 @@ from rest_framework.test import APIClient
 
 from orders import commands as c
 from orders.handlers import CommandResult, execute
+from orders.unit_of_work import EventStoreUnitOfWork
 from projections import dispatch, tasks
 from projections.models import OrderSummary
 from tests.faults.checks import ADDRESS, CheckpointMoves, catch_up_here, caught_up, shop
@@ -38,7 +39,9 @@ class HeldCommand(threading.Thread):
 
     def run(self) -> None:
         try:
-            self.result = execute(self.command, after_save=self._hold)
+            uow = EventStoreUnitOfWork()
+            uow.before_commit(self._hold)
+            self.result = execute(self.command, uow)
         except BaseException as error:
             self.error = error
         finally:

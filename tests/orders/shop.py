@@ -9,9 +9,10 @@ from eventstore import store
 from eventstore.models import Event
 from orders import commands as c
 from orders.events import ShippingAddress
-from orders.handlers import execute, inventories, orders
+from orders.handlers import execute
 from orders.inventory import Inventory
 from orders.order import Order
+from orders.repositories import inventories, orders
 
 ADDRESS = ShippingAddress("1 Main St", "Ghent", "9000", "BE")
 

@@ -164,7 +164,7 @@ def test_a_crash_between_steps_then_a_restart_completes_once(shop, monkeypatch, 
     shop.pay(order_id)
     sent = []
 
-    def execute_then_crash(command, after_save=None):
+    def execute_then_crash(command, uow=None):
         result = real_execute(command)
         sent.append(type(command).__name__)
         if len(sent) == crash_after:

@@ -30,10 +30,10 @@ def broken_shipments(monkeypatch):
     doomed: set = set()
     real = handlers.HANDLERS[c.CreateShipment]
 
-    def create_shipment(command, after_save=None):
+    def create_shipment(command, uow):
         if command.order_id in doomed:
             raise RuntimeError("label printer on fire")
-        return real(command, after_save)
+        return real(command, uow)
 
     monkeypatch.setitem(handlers.HANDLERS, c.CreateShipment, create_shipment)
     return doomed

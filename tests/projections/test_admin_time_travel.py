@@ -141,7 +141,7 @@ def test_time_travel_replays_the_event_store_not_the_read_models(staff_client, s
 
 
 def test_order_at_loads_through_the_orders_repository(shop, monkeypatch):
-    """The state comes from ``orders.handlers.orders`` (snapshots plus later events)."""
+    """The state comes from ``orders.repositories.orders`` (snapshots plus later events)."""
     loads = []
     real = time_travel.orders.load
 

@@ -1,0 +1,221 @@
+"""The unit of work a command handler runs in: its repositories, its claims, its transaction.
+
+A handler sees only ``UnitOfWork``: one ``Aggregates`` per aggregate class (load,
+load_or_new, exists, save), a SKU claim and an order-number allocation. ``run``
+calls the handler and commits what it saved together with the work registered by
+``before_commit`` (the command API's idempotency record, a new customer's login),
+or none of it.
+
+Two implementations: ``EventStoreUnitOfWork`` here, the default wiring (the event
+store and Django's database), and ``InMemoryUnitOfWork`` (``orders.in_memory``), of
+plain dicts, for testing the rules without a database.
+
+The event-store wiring runs each command in one transaction. Without If-Match, a
+concurrency conflict reloads and retries, so concurrent commands the rules allow
+all succeed. The store may also refuse an append it cannot keep in the stream's
+version order (``OrderingConflict``): that is retried in a fresh transaction, with
+or without If-Match, since the stream's version was not the problem.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+from uuid import UUID
+
+from django.db import IntegrityError, transaction
+
+from eventstore import store
+from eventstore.aggregate import Aggregate
+from eventstore.errors import ConcurrencyError, OrderingConflict, StreamNotFound
+from eventstore.repository import Repository
+from orders import repositories
+from orders.commands import Command
+from orders.customer import Customer
+from orders.errors import DuplicateSku, VersionMismatch
+from orders.inventory import Inventory
+from orders.models import OrderNumber, SkuClaim
+from orders.order import Order
+from orders.product import Product
+from orders.shipment import Shipment
+
+MAX_ATTEMPTS = 8
+
+A = TypeVar("A", bound=Aggregate)
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """What a client needs to follow up: the aggregate, its version and the last position."""
+
+    id: UUID
+    version: int
+    position: int
+
+
+Handler = Callable[[Any, "UnitOfWork"], CommandResult]
+BeforeCommit = Callable[[CommandResult], None]
+
+
+class Aggregates(ABC, Generic[A]):
+    """One aggregate class's repository, as a handler sees it."""
+
+    aggregate_class: type[A]
+
+    def load(self, aggregate_id: UUID, expected_version: int | None = None) -> A:
+        """The aggregate (``StreamNotFound`` if it has no history), at ``expected_version``
+        if one is given (``VersionMismatch`` if not)."""
+        return _at(self._load(aggregate_id), expected_version)
+
+    def load_or_new(self, aggregate_id: UUID, expected_version: int | None = None) -> A:
+        """As ``load``, but an id with no history gives a fresh aggregate at version 0."""
+        try:
+            aggregate = self._load(aggregate_id)
+        except StreamNotFound:
+            aggregate = self.aggregate_class(id=aggregate_id)
+        return _at(aggregate, expected_version)
+
+    @abstractmethod
+    def exists(self, aggregate_id: UUID) -> bool: ...
+
+    @abstractmethod
+    def save(self, aggregate: A, cmd: Command) -> CommandResult:
+        """Store what ``aggregate`` recorded on behalf of ``cmd``, expecting the version it
+        was loaded at (``ConcurrencyError`` if the stream moved); having recorded nothing,
+        answer where its stream stands."""
+
+    @abstractmethod
+    def _load(self, aggregate_id: UUID) -> A: ...
+
+
+class UnitOfWork(ABC):
+    """What a handler may touch, and the transaction it runs in (``run``)."""
+
+    orders: Aggregates[Order]
+    customers: Aggregates[Customer]
+    products: Aggregates[Product]
+    inventories: Aggregates[Inventory]
+    shipments: Aggregates[Shipment]
+
+    def __init__(self) -> None:
+        self._before_commit: list[BeforeCommit] = []
+
+    def before_commit(self, work: BeforeCommit) -> None:
+        """Have the next ``run`` call ``work(result)`` after its handler saved, inside its
+        transaction: the work commits with the events, or neither does."""
+        self._before_commit.append(work)
+
+    @abstractmethod
+    def run(self, command: Command, handle: Handler) -> CommandResult:
+        """``handle(command, self)`` and the before-commit work, committed together."""
+
+    @abstractmethod
+    def claim_sku(self, sku: str, product_id: UUID) -> None:
+        """Reserve ``sku`` for ``product_id``; ``DuplicateSku`` if another product has it."""
+
+    @abstractmethod
+    def allocate_order_number(self) -> str:
+        """An ORD-000123 number no other order has (a refused command may give it back)."""
+
+    def _take_before_commit(self) -> list[BeforeCommit]:
+        work, self._before_commit = self._before_commit, []
+        return work
+
+    def _attempt(
+        self, command: Command, handle: Handler, after: list[BeforeCommit]
+    ) -> CommandResult:
+        result = handle(command, self)
+        for work in after:
+            work(result)
+        return result
+
+
+def duplicate_sku(sku: str) -> DuplicateSku:
+    return DuplicateSku(f"a product with sku {sku!r} exists already")
+
+
+def _at(aggregate: A, expected_version: int | None) -> A:
+    if expected_version is not None and expected_version != aggregate.version:
+        raise VersionMismatch(aggregate.version, expected_version)
+    return aggregate
+
+
+# The default wiring: the event store and Django's database.
+
+
+class EventStoreAggregates(Aggregates[A]):
+    """An event-sourced ``Repository``; saves carry the command's id and metadata."""
+
+    def __init__(self, repository: Repository[A]) -> None:
+        self.repository = repository
+        self.aggregate_class = repository.aggregate_class
+
+    def exists(self, aggregate_id: UUID) -> bool:
+        return self.repository.exists(aggregate_id)
+
+    def save(self, aggregate: A, cmd: Command) -> CommandResult:
+        saved = self.repository.save(
+            aggregate,
+            command_id=cmd.command_id,
+            metadata={
+                "user_id": cmd.user_id,
+                "command": type(cmd).__name__,
+                "issued_at": cmd.issued_at.isoformat(),
+            },
+            correlation_id=cmd.correlation_id,
+            causation_id=cmd.causation_id or cmd.command_id,
+        )
+        if saved is None:
+            last = store.read_stream(aggregate.stream_id, from_version=aggregate.version)[-1]
+            return CommandResult(aggregate.id, aggregate.version, last.position)
+        return CommandResult(aggregate.id, saved.version, saved.position)
+
+    def _load(self, aggregate_id: UUID) -> A:
+        return self.repository.load(aggregate_id)
+
+
+class EventStoreUnitOfWork(UnitOfWork):
+    """Each attempt one database transaction; conflicts retried up to ``MAX_ATTEMPTS``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.orders = EventStoreAggregates(repositories.orders)
+        self.customers = EventStoreAggregates(repositories.customers)
+        self.products = EventStoreAggregates(repositories.products)
+        self.inventories = EventStoreAggregates(repositories.inventories)
+        self.shipments = EventStoreAggregates(repositories.shipments)
+
+    def run(self, command: Command, handle: Handler) -> CommandResult:
+        after = self._take_before_commit()
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                with transaction.atomic():
+                    return self._attempt(command, handle, after)
+            except OrderingConflict:
+                if attempt == MAX_ATTEMPTS:
+                    raise
+                time.sleep(random.uniform(0, 0.005 * attempt))
+            except ConcurrencyError as conflict:
+                if command.expected_version is not None:
+                    raise VersionMismatch(conflict.actual, command.expected_version) from conflict
+                if attempt == MAX_ATTEMPTS:
+                    raise
+                time.sleep(random.uniform(0, 0.005 * attempt))
+        raise AssertionError("unreachable")
+
+    def claim_sku(self, sku: str, product_id: UUID) -> None:
+        try:
+            with transaction.atomic():  # a savepoint: the refusal must not spoil the transaction
+                SkuClaim.objects.create(sku=sku, product_id=product_id)
+        except IntegrityError:
+            raise duplicate_sku(sku) from None
+
+    def allocate_order_number(self) -> str:
+        # Inside the command's transaction: a refused command gives its number back on
+        # SQLite and leaves a gap on PostgreSQL (sequences ignore rollbacks), never a
+        # duplicate; the insert takes no lock another command waits for.
+        return OrderNumber.allocate()
