@@ -8,6 +8,6 @@ class ProjectionsConfig(AppConfig):
 
     def ready(self) -> None:
         from orders.fulfillment import process_manager
-        from projections import handlers, subscribers  # noqa: F401  (registers the projections)
+        from projections.engine import subscribers
 
         subscribers.register(process_manager)

@@ -24,9 +24,9 @@ from django.utils.safestring import SafeString
 
 from eventstore.admin import ReadOnlyModelAdmin
 from eventstore.admin_views import stream_url
-from projections import admin_orders  # noqa: F401  (registers the order list and details)
-from projections import admin_views as pages
-from projections.admin_base import (
+from projections.admin import orders as order_admins  # noqa: F401  (registers them)
+from projections.admin import views as pages
+from projections.admin.base import (
     ReadModelAdmin,
     active_generation,
     admin_urls,

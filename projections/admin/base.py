@@ -1,6 +1,6 @@
 """What every read-model admin shares: the active generation only, rows named by key.
 
-A rebuild writes a new generation of rows beside the old one (``projections.rebuilding``),
+A rebuild writes a new generation of rows beside the old one (``projections.engine.rebuilding``),
 so a row's primary key changes with every rebuild and two generations may coexist.
 The admin therefore lists only the generation queries read, and its URLs name a
 row by its natural key (the order, customer or product id), which outlives
@@ -28,7 +28,7 @@ from django.utils.safestring import SafeString
 
 from eventstore.admin import ReadOnlyModelAdmin
 from eventstore.admin_views import stream_url
-from projections.freshness import read_view
+from projections.engine.freshness import read_view
 from projections.models import ReadModel
 
 

@@ -17,8 +17,8 @@ from django.utils import timezone
 
 from eventstore import store
 from eventstore.models import Event
+from projections.engine.status import ProjectionStatus, projection_statuses
 from projections.models import ProjectionState
-from projections.status import ProjectionStatus, projection_statuses
 
 WINDOW = dt.timedelta(minutes=15)
 

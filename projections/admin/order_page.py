@@ -19,7 +19,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from eventstore.admin_views import stream_url, timestamp
-from projections.admin_base import change_url, event_url, events_url
+from projections.admin.base import change_url, event_url, events_url
 from projections.models import CatalogProduct, CustomerStatistics, DirectoryCustomer, OrderDetail
 
 

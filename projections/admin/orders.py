@@ -17,9 +17,9 @@ from django.urls import URLPattern, reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from projections import admin_views as pages
-from projections import order_page
-from projections.admin_base import ReadModelAdmin, admin_urls, change_url, date_and_time, link
+from projections.admin import order_page
+from projections.admin import views as pages
+from projections.admin.base import ReadModelAdmin, admin_urls, change_url, date_and_time, link
 from projections.models import CustomerStatistics, OrderDetail, OrderSummary
 
 

@@ -18,10 +18,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from eventstore.models import Event
-from projections import charts
-from projections.admin_base import active_generation, changelist_url
+from projections.admin import charts
+from projections.admin.base import active_generation, changelist_url
+from projections.engine.status import ProjectionStatus, projection_statuses
 from projections.models import ORDER_STATUSES, OrderSummary
-from projections.status import ProjectionStatus, projection_statuses
 
 HOURS = 72
 

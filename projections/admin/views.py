@@ -35,14 +35,14 @@ from django_q.tasks import async_task
 
 from eventstore.admin_views import timestamp
 from eventstore.errors import StreamNotFound
-from projections import time_travel
-from projections.health_report import WINDOW, health_rows
+from projections.admin import time_travel
+from projections.admin.health_report import WINDOW, health_rows
+from projections.engine.projection import UnknownProjection, get
 from projections.models import ProjectionState
-from projections.projection import UnknownProjection, get
 
 REBUILD = "projections.rebuild_projection"
-REBUILD_TASK = "projections.tasks.rebuild"
-CATCH_UP_TASK = "projections.tasks.catch_up"
+REBUILD_TASK = "projections.engine.tasks.rebuild"
+CATCH_UP_TASK = "projections.engine.tasks.catch_up"
 TASK_PAGES = [
     ("Successful tasks", "success"),
     ("Failed tasks", "failure"),

@@ -21,10 +21,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from eventstore.store import RecordedEvent
-from projections import history
-from projections import serializers as out
-from projections.schema import ORDER_ID, problems
-from projections.selectors import viewer_of
+from projections.api import history
+from projections.api import serializers as out
+from projections.api.schema import ORDER_ID, problems
+from projections.api.selectors import viewer_of
 
 # "+02:00" arrives as " 02:00" when a client forgets to encode the "+".
 _UNENCODED_PLUS = re.compile(r" (\d{2}:?\d{2})$")

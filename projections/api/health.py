@@ -11,8 +11,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from projections import serializers as out
-from projections.status import projection_statuses
+from projections.api import serializers as out
+from projections.engine.status import projection_statuses
 
 logger = logging.getLogger(__name__)
 

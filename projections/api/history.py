@@ -18,7 +18,7 @@ from eventstore import store
 from eventstore.events import decode
 from orders.order import Order
 from problems import NotFound, Problem
-from projections.selectors import Viewer
+from projections.api.selectors import Viewer
 
 STATUS_SET_BY = {
     "OrderCreated": "PENDING",

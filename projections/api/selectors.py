@@ -1,6 +1,6 @@
 """Query functions over the read models (never the write side's tables).
 
-Each takes the ``ReadView`` its caller resolved (``projections.freshness``) and
+Each takes the ``ReadView`` its caller resolved (``projections.engine.freshness``) and
 who is asking. Staff see everything; a customer login sees its own customer's
 orders, statistics and directory entry, and anything else is "not found", so
 whether another customer's order exists is never revealed.
@@ -16,7 +16,7 @@ from django.db.models import QuerySet
 
 from orders.access import customer_id_for
 from problems import NotFound
-from projections.freshness import ReadView
+from projections.engine.freshness import ReadView
 from projections.models import (
     CatalogProduct,
     CustomerStatistics,

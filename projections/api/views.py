@@ -24,13 +24,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from problems import Problem
-from projections import selectors
-from projections import serializers as out
-from projections.filters import OrderFilter
-from projections.freshness import ReadView, read_view
+from projections.api import selectors
+from projections.api import serializers as out
+from projections.api.filters import OrderFilter
+from projections.api.schema import CUSTOMER_ID, ETAG, ORDER_ID, PRODUCT_ID, READ_MODEL, problems
+from projections.api.selectors import viewer_of
+from projections.engine.freshness import ReadView, read_view
 from projections.models import CatalogProduct, DirectoryCustomer, OrderSummary
-from projections.schema import CUSTOMER_ID, ETAG, ORDER_ID, PRODUCT_ID, READ_MODEL, problems
-from projections.selectors import viewer_of
 
 MAX_POSITION = 2**63 - 1
 

@@ -20,10 +20,10 @@ from django.utils import timezone
 from django_q.conf import Conf
 from django_q.tasks import async_task
 
-from projections.models import CatchUpRequest
+from projections.engine.state import CatchUpRequest
 
 STALE_AFTER = dt.timedelta(seconds=5)
-CATCH_UP_TASK = "projections.tasks.catch_up"
+CATCH_UP_TASK = "projections.engine.tasks.catch_up"
 REQUEST_ID = 1
 
 logger = logging.getLogger(__name__)

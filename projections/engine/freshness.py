@@ -3,7 +3,7 @@
 A query resolves its projection's ``ReadView`` once: the active generation and
 the checkpoint, from one read of the state row. Every later query of the request
 reads that generation, so it sees one complete build even if a rebuild switches
-meanwhile (``projections.rebuilding``).
+meanwhile (``projections.engine.rebuilding``).
 
 With ``min_position=N`` (the position a command returned), the query first waits,
 up to ``READ_YOUR_WRITES_TIMEOUT``, until the projection has applied the event at
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from eventstore import store
-from projections.models import ProjectionState
+from projections.engine.state import ProjectionState
 
 FIRST_POLL_SECONDS = 0.005
 MAX_POLL_SECONDS = 0.1

@@ -16,7 +16,7 @@ import datetime as dt
 from django.db import connection, transaction
 from django.utils import timezone
 
-from projections.models import ProjectionState
+from projections.engine.state import ProjectionState
 
 
 def ensure(name: str) -> ProjectionState:
@@ -53,7 +53,7 @@ def _claim_write_lock(name: str) -> ProjectionState:
 
 # Leases: holding a runner's place across transactions.
 #
-# A subscriber (projections.subscribers) sends commands, each in a transaction of
+# A subscriber (projections.engine.subscribers) sends commands, each in a transaction of
 # its own, so it cannot hold its row lock for a whole batch as projection runners
 # do. It takes a lease instead: the row says who holds it and until when, written
 # under ``claim`` so two runners never both take it. Every commit of the holder

@@ -14,8 +14,8 @@ from typing import Any, ClassVar
 
 from eventstore.events import DomainEvent, decode
 from eventstore.store import RecordedEvent
-from projections.models import ReadModel
-from projections.rows import Key, Rows
+from projections.engine.read_model import ReadModel
+from projections.engine.rows import Key, Rows
 
 Decode = Callable[[RecordedEvent], DomainEvent]
 

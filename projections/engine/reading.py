@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from eventstore import store
 from eventstore.events import DomainEvent
-from projections.projection import decode_recorded
+from projections.engine.projection import decode_recorded
 
 
 class Log:

@@ -40,10 +40,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from eventstore import store
-from projections import locks
-from projections.models import ProjectionState
-from projections.projection import Projection, get
-from projections.rows import Rows
+from projections.engine import locks
+from projections.engine.projection import Projection, get
+from projections.engine.rows import Rows
+from projections.engine.state import ProjectionState
 
 RETIRE_AFTER = dt.timedelta(seconds=30)
 # Rows a rebuild keeps in memory between its batches, at most, per projection.

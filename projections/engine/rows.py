@@ -3,11 +3,11 @@
 A batch first names every row its events will touch (``prefetch``: one query per
 table and chunk), handlers then change rows in memory, and ``flush`` writes the
 batch's changes back: one ``UPDATE`` per fan-out (``update_all``), then new and
-changed rows in bulk (``projections.tables``). A handler that raises leaves nothing
+changed rows in bulk (``projections.engine.tables``). A handler that raises leaves nothing
 behind: nothing reaches the database before ``flush``.
 
 A ``Rows`` may serve the next batches too (a rebuild keeps one, see
-``projections.rebuilding``): after ``flush`` its rows are the generation's, and
+``projections.engine.rebuilding``): after ``flush`` its rows are the generation's, and
 only rows it has not seen yet are loaded. One that is ``complete`` has seen every
 row of its generation (it began with an empty one): it never asks the database,
 and a fan-out simply changes the rows it holds, written back with the others.
@@ -23,8 +23,8 @@ from typing import Any, TypeVar
 
 from django.db.models.base import ModelState
 
-from projections import tables
-from projections.models import ReadModel
+from projections.engine import tables
+from projections.engine.read_model import ReadModel
 
 M = TypeVar("M", bound=ReadModel)
 Key = tuple[type[ReadModel], Any]

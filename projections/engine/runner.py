@@ -1,6 +1,6 @@
 """Advance projections through the global log, one batch per transaction.
 
-A batch locks the projection (``projections.locks``), reads the next events after
+A batch locks the projection (``projections.engine.locks``), reads the next events after
 its checkpoint in the store's safe read order (the checkpoint is the pair
 ``(tx_id, position)``, so it never passes an event that has not committed yet),
 applies them, and commits the rows with the new checkpoint: exactly-once effects
@@ -8,7 +8,7 @@ applies them, and commits the rows with the new checkpoint: exactly-once effects
 
 The active generation is served first; while a rebuild is under way, a batch that
 finds the active generation caught up (or backing off after a failure) builds the
-next one instead (``projections.rebuilding``).
+next one instead (``projections.engine.rebuilding``).
 
 A handler that raises stops the projection at that event: the batch is rolled back
 and re-applied in halves, the events before the failing one commit with their
@@ -34,11 +34,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from eventstore import store
-from projections import faults, locks, rebuilding
-from projections.models import ProjectionState
-from projections.projection import Decode, Projection, all_projections, get
-from projections.reading import Log
-from projections.rows import Rows
+from projections.engine import faults, locks, rebuilding
+from projections.engine.projection import Decode, Projection, all_projections, get
+from projections.engine.reading import Log
+from projections.engine.rows import Rows
+from projections.engine.state import ProjectionState
 
 MAX_BACKOFF_SECONDS = 300
 REBUILD_BATCH_SIZE = 20_000

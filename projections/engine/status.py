@@ -1,6 +1,6 @@
 """How far each projection is: checkpoint, head of the log, lag, rebuild, last error.
 
-Subscribers (``projections.subscribers``) are listed after the projections, with
+Subscribers (``projections.engine.subscribers``) are listed after the projections, with
 ``kind`` "subscriber" and how much of their work is parked; they cannot be rebuilt.
 Shared by ``manage.py projections``, ``/healthz`` and the admin.
 """
@@ -13,9 +13,9 @@ from dataclasses import dataclass, replace
 from django.utils import timezone
 
 from eventstore import store
-from projections.models import ProjectionState
-from projections.projection import all_projections
-from projections.subscribers import all_subscribers
+from projections.engine.projection import all_projections
+from projections.engine.state import ProjectionState
+from projections.engine.subscribers import all_subscribers
 
 
 @dataclass(frozen=True)

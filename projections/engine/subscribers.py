@@ -5,7 +5,7 @@ never events. A subscriber reacts to events by doing something: the fulfillment
 process manager (``orders.fulfillment``) sends commands, which append events. This
 runner drives subscribers through the same global log with the same machinery as
 projections: the checkpoint, the one-runner rule and the failure bookkeeping of the
-``ProjectionState`` row of the subscriber's name (``projections.locks``). It
+``ProjectionState`` row of the subscriber's name (``projections.engine.locks``). It
 differs where commands force it to:
 
 - A reaction runs outside any transaction, because each of its commands takes one
@@ -39,9 +39,9 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from eventstore import store
-from projections import dispatch, locks
-from projections.models import ProjectionState
-from projections.runner import MAX_BACKOFF_SECONDS, BatchResult, Outcome, Report
+from projections.engine import dispatch, locks
+from projections.engine.runner import MAX_BACKOFF_SECONDS, BatchResult, Outcome, Report
+from projections.engine.state import ProjectionState
 
 BATCH_SIZE = 50  # a reaction sends several commands: keep a task's batches short
 LEASE = dt.timedelta(seconds=60)

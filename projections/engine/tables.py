@@ -28,8 +28,8 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Field
 
-from projections.models import ReadModel
-from projections.money import CentsField
+from projections.engine.read_model import ReadModel
+from projections.readmodels.money import CentsField
 
 Prep = Callable[[Any], Any]
 

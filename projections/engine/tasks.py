@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from projections import dispatch, rebuilding, runner, subscribers
+from projections.engine import dispatch, rebuilding, runner, subscribers
 
 
 def catch_up(*names: str) -> int:

@@ -10,6 +10,9 @@ levels, rather than adding quantities, makes a replayed event change nothing.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import Decimal
+
+from django.db import models
 
 from eventstore.events import DomainEvent
 from eventstore.store import RecordedEvent
@@ -21,9 +24,42 @@ from orders.events import (
     StockReleased,
     StockReserved,
 )
-from projections.models import CatalogProduct
-from projections.projection import Projection, first_sight, handles, register
-from projections.rows import Key, Rows
+from projections.engine.projection import Projection, first_sight, handles, register
+from projections.engine.read_model import ReadModel
+from projections.engine.rows import Key, Rows
+from projections.readmodels.money import CentsField
+
+
+class CatalogProduct(ReadModel):
+    """A product with its price and stock levels (projection ``catalog``).
+
+    Available stock is on hand less reserved for paid orders, as the write side counts it.
+    """
+
+    key_field = "product_id"
+
+    product_id = models.UUIDField()
+    sku = models.CharField(max_length=100, blank=True)
+    name = models.CharField(max_length=200, blank=True)
+    image_url = models.CharField(max_length=500, blank=True)
+    price = CentsField(default=Decimal("0.00"))
+    stock_on_hand = models.IntegerField(default=0)
+    stock_reserved = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["generation", "product_id"], name="catalog_product_key"
+            ),
+        ]
+        indexes = [models.Index(fields=["generation", "sku"], name="catalog_product_sku")]
+
+    def __str__(self) -> str:
+        return f"{self.sku} {self.name}"
+
+    @property
+    def available_stock(self) -> int:
+        return max(self.stock_on_hand - self.stock_reserved, 0)
 
 
 @register

@@ -1,6 +1,7 @@
-"""The customer directory and the customer statistics.
+"""The customer statistics (projection ``customer_statistics``): per customer order
+figures.
 
-Statistics keep one private ``Lookup`` per order (its customer, the amount paid,
+They keep one private ``Lookup`` per order (its customer, the amount paid,
 whether it was paid or cancelled), guarded by the order's stream version, so the
 counters move once per event however often an event is replayed.
 """
@@ -8,14 +9,15 @@ counters move once per event however often an event is replayed.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from uuid import UUID
+
+from django.db import models
 
 from eventstore.events import DomainEvent
 from eventstore.store import RecordedEvent
 from orders.events import (
-    CustomerEmailChanged,
     CustomerRegistered,
     OrderCancelled,
     OrderCreated,
@@ -23,31 +25,53 @@ from orders.events import (
     OrderRefunded,
     OrderShipped,
 )
-from projections.models import CustomerStatistics, DirectoryCustomer, Lookup
-from projections.projection import Projection, first_sight, handles, register
-from projections.rows import Key, Rows
+from projections.engine.projection import Projection, first_sight, handles, register
+from projections.engine.read_model import Lookup, ReadModel
+from projections.engine.rows import Key, Rows
+from projections.readmodels.money import CentsField
 
 
-@register
-class CustomerDirectoryProjection(Projection):
-    name = "customer_directory"
-    tables = (DirectoryCustomer,)
+class CustomerStatistics(ReadModel):
+    """Per customer order figures (projection ``customer_statistics``).
 
-    def keys(self, event: DomainEvent) -> Iterable[Key]:
-        yield DirectoryCustomer, event.customer_id  # type: ignore[attr-defined]
+    ``spending_orders`` counts the orders paid and not cancelled, the ones behind
+    ``total_spent`` and the average order value. A paid order that is cancelled is
+    refunded: it leaves ``total_spent`` and counts in ``orders_refunded`` and
+    ``total_refunded``.
+    """
 
-    @handles(CustomerRegistered)
-    def customer_registered(self, rows: Rows, e: CustomerRegistered, r: RecordedEvent) -> None:
-        row = rows.edit_or_create(DirectoryCustomer, e.customer_id)
-        if first_sight(row, r):
-            row.name, row.email, row.phone = e.name, e.email, e.phone
-            row.registered_at = r.recorded_at
+    key_field = "customer_id"
 
-    @handles(CustomerEmailChanged)
-    def customer_email_changed(self, rows: Rows, e: CustomerEmailChanged, r: RecordedEvent) -> None:
-        row = rows.edit(DirectoryCustomer, e.customer_id)
-        if row is not None and first_sight(row, r):
-            row.email = e.email
+    customer_id = models.UUIDField()
+    orders_placed = models.PositiveIntegerField(default=0)
+    orders_paid = models.PositiveIntegerField(default=0)
+    orders_shipped = models.PositiveIntegerField(default=0)
+    orders_cancelled = models.PositiveIntegerField(default=0)
+    spending_orders = models.PositiveIntegerField(default=0)
+    total_spent = CentsField(default=Decimal("0.00"))
+    orders_refunded = models.PositiveIntegerField(default=0)
+    total_refunded = CentsField(default=Decimal("0.00"))
+    first_order_at = models.DateTimeField(null=True, blank=True)
+    last_order_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "customer statistics"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["generation", "customer_id"], name="customer_statistics_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"customer {self.customer_id}: {self.orders_placed} orders"
+
+    @property
+    def average_order_value(self) -> Decimal:
+        if not self.spending_orders:
+            return Decimal("0.00")
+        return (Decimal(self.total_spent) / self.spending_orders).quantize(
+            Decimal("0.01"), ROUND_HALF_UP
+        )
 
 
 def order_key(order_id: Any) -> str:

@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
+from django.db import models
+
 from eventstore.events import DomainEvent
 from eventstore.serialization import to_primitive
 from eventstore.store import RecordedEvent
@@ -34,16 +36,47 @@ from orders.events import (
     StockReleased,
     StockReserved,
 )
-from projections.handlers.orders import (
+from projections.engine.projection import first_sight, handles, register
+from projections.engine.read_model import Lookup
+from projections.engine.rows import Key, Rows
+from projections.readmodels.order_rows import (
+    OrderFields,
     OrderRowsProjection,
     OtherOrderEvent,
     customer_key,
     money,
     product_key,
 )
-from projections.models import Lookup, OrderDetail
-from projections.projection import first_sight, handles, register
-from projections.rows import Key, Rows
+
+
+class OrderDetail(OrderFields):
+    """One order with its lines and timeline (projection ``order_details``).
+
+    ``lines`` holds ``{product_id, product_name, product_image_url, quantity,
+    unit_price, line_total, reservation}`` (``reservation``: None, ``reserved``,
+    ``released`` or ``issued``, from the product's inventory events for this
+    order); ``timeline`` holds ``{event_type, version, position, occurred_at,
+    description}``, oldest first. ``shipment_status`` is ``CREATED`` or
+    ``CANCELLED`` once the fulfillment process made a shipment.
+    """
+
+    customer_phone = models.CharField(max_length=50, blank=True)
+    lines = models.JSONField(default=list)
+    shipping_address = models.JSONField(default=dict)
+    payment_status = models.CharField(max_length=16, default="UNPAID")
+    payment_id = models.CharField(max_length=200, blank=True)
+    carrier = models.CharField(max_length=100, blank=True)
+    tracking_number = models.CharField(max_length=200, blank=True)
+    shipment_id = models.UUIDField(null=True, blank=True)
+    shipment_status = models.CharField(max_length=16, blank=True)
+    timeline = models.JSONField(default=list)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["generation", "order_id"], name="order_detail_key"),
+        ]
+        indexes = [models.Index(fields=["generation", "customer_id"], name="order_detail_customer")]
+
 
 RESERVATION_STATES = {
     StockReserved.event_type: "reserved",

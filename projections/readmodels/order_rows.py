@@ -1,4 +1,5 @@
-"""The order list, and what it shares with the order details (``order_details``).
+"""What the order list (``order_list``) and the order details (``order_details``) share:
+the order's columns (``OrderFields``) and the projection keeping one row per order.
 
 Both keep the customer's name, email and phone in their own ``Lookup`` rows (from
 ``CustomerRegistered`` and ``CustomerEmailChanged``), so an order row shows who
@@ -18,6 +19,8 @@ from decimal import Decimal
 from typing import Any, ClassVar
 from uuid import UUID
 
+from django.db import models
+
 from eventstore.events import DomainEvent
 from eventstore.store import RecordedEvent
 from orders.events import (
@@ -33,18 +36,42 @@ from orders.events import (
     OrderShipped,
 )
 from orders.order import Fulfillment, Order
-from projections.models import Lookup, OrderFields, OrderSummary
-from projections.projection import (
-    Decode,
-    Projection,
-    decode_recorded,
-    first_sight,
-    handles,
-    register,
-)
-from projections.rows import Key, Rows
+from projections.engine.projection import Decode, Projection, decode_recorded, first_sight, handles
+from projections.engine.read_model import Lookup, ReadModel
+from projections.engine.rows import Key, Rows
+from projections.readmodels.money import CentsField
+
+ORDER_STATUSES = [(s, s) for s in ("PENDING", "PAID", "SHIPPED", "CANCELLED")]
+FULFILLMENT_STATES = [
+    (s, s) for s in ("awaiting_payment", "reserving", "ready_to_ship", "shipped", "refunded")
+]
 
 CENTS = Decimal("0.01")
+
+
+class OrderFields(ReadModel):
+    key_field = "order_id"
+
+    order_id = models.UUIDField()
+    order_number = models.CharField(max_length=32)
+    customer_id = models.UUIDField()
+    customer_name = models.CharField(max_length=200, blank=True)
+    customer_email = models.CharField(max_length=254, blank=True)
+    total_amount = CentsField()
+    currency = models.CharField(max_length=3)
+    item_count = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=16, choices=ORDER_STATUSES)
+    fulfillment = models.CharField(
+        max_length=20, choices=FULFILLMENT_STATES, default="awaiting_payment"
+    )
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.order_number} ({self.status})"
 
 
 def money(amount: Decimal) -> str:
@@ -184,10 +211,3 @@ class OrderRowsProjection(Projection):
             return None
         row.updated_at = r.recorded_at
         return row
-
-
-@register
-class OrderListProjection(OrderRowsProjection):
-    name = "order_list"
-    table = OrderSummary
-    tables = (OrderSummary, Lookup)

@@ -11,7 +11,7 @@ from django.urls import reverse
 from eventstore import store
 from orders import commands as c
 from orders.handlers import execute
-from projections import time_travel
+from projections.admin import time_travel
 from projections.models import OrderDetail, OrderSummary
 from tests.browser.admin_users import make_staff
 from tests.browser.shop_story import Shop, open_shop, order
