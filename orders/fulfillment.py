@@ -44,8 +44,9 @@ from orders.events import OrderCancelled, OrderPaid, OrderShipped, ShipmentLine
 from orders.fulfillment_memory import Outcome
 from orders.handlers import CommandResult, execute, inventories, orders, shipments
 from orders.models import FulfillmentProcess as Process
-from orders.order import CANCELLED, PAID, Fulfillment, Order
+from orders.order import Order
 from orders.shipment import shipment_id_for, tracking_number_for
+from orders.status import CANCELLED, PAID, Fulfillment
 
 NAME = "fulfillment"
 INSUFFICIENT_STOCK = "insufficient_stock"

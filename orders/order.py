@@ -32,18 +32,7 @@ from orders.events import (
     OrderShipped,
     ShippingAddress,
 )
-
-PENDING, PAID, SHIPPED, CANCELLED = "PENDING", "PAID", "SHIPPED", "CANCELLED"
-
-
-class Fulfillment:
-    """How far an order's goods are; a field of its own beside the status."""
-
-    AWAITING_PAYMENT = "awaiting_payment"
-    RESERVING = "reserving"
-    READY_TO_SHIP = "ready_to_ship"
-    SHIPPED = "shipped"
-    REFUNDED = "refunded"
+from orders.status import CANCELLED, PAID, PENDING, SHIPPED, Fulfillment
 
 
 def total_of(lines: tuple[OrderLine, ...]) -> Decimal:

@@ -130,10 +130,7 @@ class CustomerStatisticsAdmin(ReadModelAdmin):
 
     @admin.display(description="Refunded")
     def refunds(self, row: CustomerStatistics) -> str:
-        """Shown once the statistics count refunds (the fulfillment process's read side)."""
-        orders, amount = getattr(row, "orders_refunded", None), getattr(row, "total_refunded", None)
-        if orders is None or amount is None:
-            return "—"
+        orders, amount = row.orders_refunded, row.total_refunded
         return f"{amount:.2f} ({orders} order{'' if orders == 1 else 's'})"
 
     @admin.display(description="Their orders")

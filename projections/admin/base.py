@@ -52,10 +52,6 @@ def events_url(stream_id: str) -> str:
     return f"{reverse('admin:eventstore_event_changelist')}?{urlencode({'stream_id': stream_id})}"
 
 
-def event_url(position: int) -> str:
-    return reverse("admin:eventstore_event_change", args=[position])
-
-
 def link(url: str, text: Any) -> SafeString:
     return format_html('<a href="{}">{}</a>', url, text)
 

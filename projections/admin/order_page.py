@@ -18,8 +18,8 @@ from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from eventstore.admin_views import stream_url, timestamp
-from projections.admin.base import change_url, event_url, events_url
+from eventstore.admin_views import event_url, stream_url, timestamp
+from projections.admin.base import change_url, events_url
 from projections.models import CatalogProduct, CustomerStatistics, DirectoryCustomer, OrderDetail
 
 
@@ -69,9 +69,7 @@ class OrderPage:
 
     @property
     def fulfillment(self) -> str:
-        """Shown once the fulfillment process gives order rows that field."""
-        value = getattr(self.order, "fulfillment", "") or ""
-        return str(value).replace("_", " ")
+        return self.order.fulfillment.replace("_", " ")
 
     @cached_property
     def lines(self) -> list[Line]:

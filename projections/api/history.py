@@ -17,15 +17,9 @@ from uuid import UUID
 from eventstore import store
 from eventstore.events import decode
 from orders.order import Order
+from orders.status import STATUS_SET_BY
 from problems import NotFound, Problem
 from projections.api.selectors import Viewer
-
-STATUS_SET_BY = {
-    "OrderCreated": "PENDING",
-    "OrderPaid": "PAID",
-    "OrderShipped": "SHIPPED",
-    "OrderCancelled": "CANCELLED",
-}
 
 
 @dataclass(frozen=True)

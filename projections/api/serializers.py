@@ -10,6 +10,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from orders.bounds import INT64_MAX
+from orders.status import STATUSES, Fulfillment
 
 # Every amount a read model's cents column can hold: 19 digits, two after the point.
 AMOUNT_DIGITS = len(str(INT64_MAX))
@@ -30,9 +31,9 @@ class OrderSummaryOut(serializers.Serializer):
     total_amount = money()
     currency = serializers.CharField()
     item_count = serializers.IntegerField()
-    status = serializers.ChoiceField(choices=["PENDING", "PAID", "SHIPPED", "CANCELLED"])
+    status = serializers.ChoiceField(choices=list(STATUSES))
     fulfillment = serializers.ChoiceField(
-        choices=["awaiting_payment", "reserving", "ready_to_ship", "shipped", "refunded"],
+        choices=list(Fulfillment.STATES),
         help_text="How far the goods are: stock is reserved after payment; staff may ship "
         "once ready_to_ship; refunded when a paid order was cancelled.",
     )

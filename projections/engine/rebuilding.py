@@ -128,21 +128,6 @@ def retire_if_due(projection: Projection, state: ProjectionState, now: dt.dateti
     state.save(update_fields=["retired_generation", "retired_at"])
 
 
-def cancel(name: str) -> None:
-    """Abandon an unfinished rebuild; the active generation is untouched."""
-    projection = get(name)
-    forget_rows(name)
-    with transaction.atomic():
-        state = locks.claim(name, wait=True)
-        assert state is not None
-        if state.rebuild_generation is not None:
-            _delete_generations(projection, only=state.rebuild_generation)
-            state.rebuild_generation = None
-            state.rebuild_tx_id = state.rebuild_position = 0
-            state.rebuild_started_at = None
-            state.save()
-
-
 def _delete_generations(
     projection: Projection, *, only: int | None = None, exclude: set[Any] | None = None
 ) -> None:

@@ -33,17 +33,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from eventstore import store
+from eventstore import backoff, store
 from projections.engine import faults, locks, rebuilding
 from projections.engine.projection import Decode, Projection, all_projections, get
 from projections.engine.reading import Log
 from projections.engine.rows import Rows
 from projections.engine.state import ProjectionState
-
-MAX_BACKOFF_SECONDS = 300
-REBUILD_BATCH_SIZE = 20_000
-# A run of ``advance`` stops starting rounds after this long (django-q2's timeout is 60 s).
-SECONDS_PER_TASK = 20
 
 
 class Outcome(enum.Enum):
@@ -98,7 +93,7 @@ class Track:
 def batch_size(*, rebuild: bool) -> int:
     """Events per batch: a rebuild reads far behind the head, in bigger batches."""
     if rebuild:
-        return getattr(settings, "PROJECTIONS_REBUILD_BATCH_SIZE", REBUILD_BATCH_SIZE)
+        return settings.PROJECTIONS_REBUILD_BATCH_SIZE
     return int(settings.PROJECTIONS_BATCH_SIZE)
 
 
@@ -207,8 +202,7 @@ def _record_failure(
     state.error = trace.strip().splitlines()[-1]
     state.error_position = event.position
     state.error_traceback = trace
-    backoff = min(2 ** (state.failures - 1), MAX_BACKOFF_SECONDS)
-    state.retry_at = now + dt.timedelta(seconds=backoff)
+    state.retry_at = now + backoff.wait_after(state.failures)
 
 
 def _caught_up(state: ProjectionState) -> bool:
@@ -235,7 +229,7 @@ def advance(names: Iterable[str] | None = None, max_batches: int | None = None) 
     """Run up to ``max_batches`` batches per projection, round robin, until all are idle
     or ``PROJECTIONS_SECONDS_PER_TASK`` have gone by (rebuild batches are big)."""
     limit = max_batches or settings.PROJECTIONS_BATCHES_PER_TASK
-    seconds = getattr(settings, "PROJECTIONS_SECONDS_PER_TASK", SECONDS_PER_TASK)
+    seconds = settings.PROJECTIONS_SECONDS_PER_TASK
     deadline = time.monotonic() + seconds
     active = [get(name) for name in names] if names is not None else all_projections()
     report = Report(events={p.name: 0 for p in active})

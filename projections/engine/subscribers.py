@@ -38,9 +38,9 @@ from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from eventstore import store
+from eventstore import backoff, store
 from projections.engine import dispatch, locks
-from projections.engine.runner import MAX_BACKOFF_SECONDS, BatchResult, Outcome, Report
+from projections.engine.runner import BatchResult, Outcome, Report
 from projections.engine.state import ProjectionState
 
 BATCH_SIZE = 50  # a reaction sends several commands: keep a task's batches short
@@ -232,8 +232,7 @@ class _Batch:
             state.error = trace.strip().splitlines()[-1]
             state.error_position = recorded.position
             state.error_traceback = trace
-            backoff = min(2 ** (state.failures - 1), MAX_BACKOFF_SECONDS)
-            state.retry_at = now + dt.timedelta(seconds=backoff)
+            state.retry_at = now + backoff.wait_after(state.failures)
             state.updated_at = now
             state.save()
             self.state = state

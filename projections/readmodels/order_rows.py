@@ -35,16 +35,16 @@ from orders.events import (
     OrderRefunded,
     OrderShipped,
 )
-from orders.order import Fulfillment, Order
+from orders.order import Order
+from orders.status import CANCELLED, PAID, PENDING, SHIPPED, STATUSES, Fulfillment
 from projections.engine.projection import Decode, Projection, decode_recorded, first_sight, handles
 from projections.engine.read_model import Lookup, ReadModel
 from projections.engine.rows import Key, Rows
 from projections.readmodels.money import CentsField
 
-ORDER_STATUSES = [(s, s) for s in ("PENDING", "PAID", "SHIPPED", "CANCELLED")]
-FULFILLMENT_STATES = [
-    (s, s) for s in ("awaiting_payment", "reserving", "ready_to_ship", "shipped", "refunded")
-]
+# Django's choices of the order columns, from the write side's vocabulary.
+ORDER_STATUSES = [(s, s) for s in STATUSES]
+FULFILLMENT_STATES = [(s, s) for s in Fulfillment.STATES]
 
 CENTS = Decimal("0.01")
 
@@ -62,7 +62,7 @@ class OrderFields(ReadModel):
     item_count = models.PositiveIntegerField(default=0)
     status = models.CharField(max_length=16, choices=ORDER_STATUSES)
     fulfillment = models.CharField(
-        max_length=20, choices=FULFILLMENT_STATES, default="awaiting_payment"
+        max_length=20, choices=FULFILLMENT_STATES, default=Fulfillment.AWAITING_PAYMENT
     )
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
@@ -148,7 +148,7 @@ class OrderRowsProjection(Projection):
         row.customer_name = customer.get("name", "")
         row.customer_email = customer.get("email", "")
         row.total_amount, row.currency = e.total, e.currency
-        row.item_count, row.status = len(e.lines), "PENDING"
+        row.item_count, row.status = len(e.lines), PENDING
         row.fulfillment = Fulfillment.AWAITING_PAYMENT
         row.created_at = row.updated_at = r.recorded_at
         return row
@@ -171,11 +171,11 @@ class OrderRowsProjection(Projection):
 
     @handles(OrderPaid)
     def order_paid(self, rows: Rows, e: OrderPaid, r: RecordedEvent) -> Any:
-        return self._status(rows, e.order_id, r, "PAID", Fulfillment.RESERVING)
+        return self._status(rows, e.order_id, r, PAID, Fulfillment.RESERVING)
 
     @handles(OrderShipped)
     def order_shipped(self, rows: Rows, e: OrderShipped, r: RecordedEvent) -> Any:
-        return self._status(rows, e.order_id, r, "SHIPPED", Fulfillment.SHIPPED)
+        return self._status(rows, e.order_id, r, SHIPPED, Fulfillment.SHIPPED)
 
     @handles(OrderReadyToShip)
     def order_ready_to_ship(self, rows: Rows, e: OrderReadyToShip, r: RecordedEvent) -> Any:
@@ -187,7 +187,7 @@ class OrderRowsProjection(Projection):
 
     @handles(OrderCancelled)
     def order_cancelled(self, rows: Rows, e: OrderCancelled, r: RecordedEvent) -> Any:
-        return self._status(rows, e.order_id, r, "CANCELLED")
+        return self._status(rows, e.order_id, r, CANCELLED)
 
     def _status(
         self, rows: Rows, order_id: Any, r: RecordedEvent, status: str, fulfillment: str = ""
