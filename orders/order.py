@@ -21,6 +21,7 @@ from orders.errors import (
     TooManyItems,
 )
 from orders.events import (
+    ORDER_STREAM_TYPE,
     ItemAddedToOrder,
     ItemRemovedFromOrder,
     OrderCancelled,
@@ -68,7 +69,7 @@ def merge_lines(lines: list[OrderLine]) -> tuple[OrderLine, ...]:
 
 @dataclass
 class Order(Aggregate):
-    stream_type: ClassVar[str] = "order"
+    stream_type: ClassVar[str] = ORDER_STREAM_TYPE
 
     order_number: str = ""
     customer_id: UUID | None = None

@@ -1,8 +1,8 @@
 """An order as it was at one version or one instant, replayed from the event store.
 
-Never from read models: the state is the write side's ``Order`` aggregate loaded by
-its repository at the chosen version (or as of the chosen instant: the last
-version recorded at or before it), and the version before is loaded beside it, so
+Never from read models: the state is the write side's, read through
+``orders.temporal`` at the chosen version (or as of the chosen instant: the last
+version recorded at or before it), and the version before is read beside it, so
 a page can show what that version's event changed.
 """
 
@@ -15,23 +15,9 @@ from typing import Any
 from uuid import UUID
 
 from eventstore import store
-from eventstore.errors import StreamNotFound
-from orders.handlers import orders
-from orders.order import Order
+from orders.temporal import OrderAsItWas, order_as_it_was, order_events
 
 ADDED, CHANGED, REMOVED = "added", "changed", "removed"
-
-
-class NotYet(LookupError):
-    """The order did not exist yet at the instant asked for."""
-
-    def __init__(self, at: dt.datetime, first: store.RecordedEvent) -> None:
-        super().__init__(f"the order did not exist yet at {at.isoformat()}")
-        self.at, self.first = at, first
-
-
-class NoSuchVersion(LookupError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -63,7 +49,7 @@ class LineChange:
 class OrderAt:
     """The order at ``version``, what that version's event changed, and the whole stream."""
 
-    order: Order
+    order: OrderAsItWas
     event: store.RecordedEvent  # the event that made this version
     fields: list[FieldChange]
     lines: list[LineChange]
@@ -89,27 +75,19 @@ class OrderAt:
 def order_at(
     order_id: UUID, *, version: int | None = None, at: dt.datetime | None = None
 ) -> OrderAt:
-    """The order at ``version``, or as of ``at``, or now; raises StreamNotFound, NotYet,
-    NoSuchVersion."""
-    history = store.read_stream(Order.stream_id_for(order_id))
-    if not history:
-        raise StreamNotFound(Order.stream_id_for(order_id))
+    """The order at ``version``, or as of ``at`` (which wins when both are given), or now;
+    raises ``orders.temporal``'s NoSuchOrder, NoSuchVersion and NotYet."""
     if at is not None:
-        try:
-            order = orders.load(order_id, as_of=at)
-        except StreamNotFound:
-            raise NotYet(at, history[0]) from None
+        order = order_as_it_was(order_id, as_of=at)
     else:
-        chosen = history[-1].version if version is None else version
-        if not 1 <= chosen <= history[-1].version:
-            raise NoSuchVersion(f"the order has versions 1 to {history[-1].version}, not {chosen}")
-        order = orders.load(order_id, at_version=chosen)
-    before = orders.load(order_id, at_version=order.version - 1) if order.version > 1 else None
+        order = order_as_it_was(order_id, version=version)
+    before = order_as_it_was(order_id, version=order.version - 1) if order.version > 1 else None
+    history = order_events(order_id)
     event = history[order.version - 1]
     return OrderAt(order, event, field_changes(order, before), line_changes(order, before), history)
 
 
-def describe(order: Order) -> dict[str, str]:
+def describe(order: OrderAsItWas) -> dict[str, str]:
     """The order's fields as a page shows them, lines apart."""
     return {
         "Status": order.status,
@@ -124,12 +102,12 @@ def describe(order: Order) -> dict[str, str]:
     }
 
 
-def field_changes(order: Order, before: Order | None) -> list[FieldChange]:
+def field_changes(order: OrderAsItWas, before: OrderAsItWas | None) -> list[FieldChange]:
     then = describe(before) if before is not None else {}
     return [FieldChange(label, value, then.get(label)) for label, value in describe(order).items()]
 
 
-def line_changes(order: Order, before: Order | None) -> list[LineChange]:
+def line_changes(order: OrderAsItWas, before: OrderAsItWas | None) -> list[LineChange]:
     """Every line of ``order``, marked against ``before``, then the lines it no longer has."""
     old = {line.product_id: line for line in (before.lines if before else ())}
     rows = []

@@ -34,7 +34,7 @@ from django.utils.dateparse import parse_datetime
 from django_q.tasks import async_task
 
 from eventstore.admin_views import timestamp
-from eventstore.errors import StreamNotFound
+from orders import temporal
 from projections.admin import time_travel
 from projections.admin.health_report import WINDOW, health_rows
 from projections.engine.projection import UnknownProjection, get
@@ -71,10 +71,10 @@ def time_travel_page(model_admin: ModelAdmin, request: HttpRequest, order_id: UU
     version, at = _version(request), _instant(request)
     try:
         moment = time_travel.order_at(order_id, version=version, at=at)
-    except (StreamNotFound, time_travel.NoSuchVersion) as error:
+    except (temporal.NoSuchOrder, temporal.NoSuchVersion) as error:
         raise Http404(str(error)) from None
-    except time_travel.NotYet as error:
-        began = timestamp(error.first.recorded_at)
+    except temporal.NotYet as error:
+        began = timestamp(error.began)
         messages.warning(request, f"The order did not exist yet then; it began at {began}.")
         moment = time_travel.order_at(order_id, version=1)
     title = f"{moment.order.order_number} at version {moment.version}"

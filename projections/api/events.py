@@ -77,9 +77,9 @@ class OrderStateApi(APIView):
         tags=["orders"],
     )
     def get(self, request: Request, order_id: str) -> Response:
-        events = history.order_events(viewer_of(request.user), UUID(order_id))
+        history.order_events(viewer_of(request.user), UUID(order_id))  # 404 if not the viewer's
         query = _query(StateQuery, request)
-        state = history.order_state(UUID(order_id), events, **query)
+        state = history.order_state(UUID(order_id), **query)
         return Response(out.OrderStateOut(state).data)
 
 

@@ -2,9 +2,9 @@
 instant, its events, and the global log for other systems to follow.
 
 These read the event store, never read models, so they are always current and
-ignore ``min_position``. An order's past state is the write side's ``Order``
-aggregate replayed from the stream's events up to the chosen version; the state
-"as of" an instant is the state at the last version recorded at or before it.
+ignore ``min_position``. An order's past state is the write side's, read through
+``orders.temporal``: at the chosen version, or "as of" an instant the state at the
+last version recorded at or before it.
 """
 
 from __future__ import annotations
@@ -15,8 +15,7 @@ from decimal import Decimal
 from uuid import UUID
 
 from eventstore import store
-from eventstore.events import decode
-from orders.order import Order
+from orders import temporal
 from orders.status import STATUS_SET_BY
 from problems import NotFound, Problem
 from projections.api.selectors import Viewer
@@ -48,7 +47,7 @@ class OrderState:
 
 def order_events(viewer: Viewer, order_id: UUID) -> list[store.RecordedEvent]:
     """The order's stream, if ``viewer`` may see the order."""
-    events = store.read_stream(Order.stream_id_for(order_id))
+    events = temporal.order_events(order_id)
     if not events or not viewer.may_see(UUID(events[0].data["customer_id"])):
         raise NotFound(f"no order {order_id}")
     return events
@@ -63,29 +62,16 @@ def status_history(events: list[store.RecordedEvent]) -> list[StatusChange]:
 
 
 def order_state(
-    order_id: UUID,
-    events: list[store.RecordedEvent],
-    *,
-    version: int | None = None,
-    as_of: dt.datetime | None = None,
+    order_id: UUID, *, version: int | None = None, as_of: dt.datetime | None = None
 ) -> OrderState:
     """The order as it was at ``version`` and/or ``as_of`` (the latest when neither is given)."""
-    if version is not None and version > events[-1].version:
-        raise NotFound(f"order {order_id} has no version {version}; it is at {events[-1].version}")
-    chosen = [e for e in events if version is None or e.version <= version]
-    if as_of is not None:
-        recorded = [e.version for e in chosen if e.recorded_at <= as_of]
-        chosen = chosen[: max(recorded)] if recorded else []
-    if not chosen:
-        raise NotFound(
-            f"order {order_id} did not exist yet at {as_of.isoformat() if as_of else version}"
-        )
-    order = Order(id=order_id)
-    for recorded_event in chosen:
-        order.replay(decode(recorded_event.event_type, recorded_event.data))
+    try:
+        order = temporal.order_as_it_was(order_id, version=version, as_of=as_of)
+    except (temporal.NoSuchOrder, temporal.NoSuchVersion, temporal.NotYet) as error:
+        raise NotFound(str(error)) from None
     items = [OrderItem(line.product_id, line.quantity, line.unit_price) for line in order.lines]
     return OrderState(
-        order_id, order.status, items, order.total, order.version, as_of or chosen[-1].recorded_at
+        order_id, order.status, items, order.total, order.version, as_of or order.recorded_at
     )
 
 

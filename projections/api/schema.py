@@ -7,7 +7,7 @@ from typing import Any
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 
-from orders.api.serializers import ProblemSerializer
+from problems.schema import ProblemSerializer
 
 MIN_POSITION = OpenApiParameter(
     "min_position",

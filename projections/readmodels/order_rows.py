@@ -24,6 +24,7 @@ from django.db import models
 from eventstore.events import DomainEvent
 from eventstore.store import RecordedEvent
 from orders.events import (
+    ORDER_STREAM_TYPE,
     CustomerEmailChanged,
     CustomerRegistered,
     ItemAddedToOrder,
@@ -35,7 +36,6 @@ from orders.events import (
     OrderRefunded,
     OrderShipped,
 )
-from orders.order import Order
 from orders.status import CANCELLED, PAID, PENDING, SHIPPED, STATUSES, Fulfillment
 from projections.engine.projection import Decode, Projection, decode_recorded, first_sight, handles
 from projections.engine.read_model import Lookup, ReadModel
@@ -99,12 +99,12 @@ class OrderRowsProjection(Projection):
     table: ClassVar[type[OrderFields]]
 
     def wants(self, recorded: RecordedEvent) -> bool:
-        return recorded.stream_type == Order.stream_type or super().wants(recorded)
+        return recorded.stream_type == ORDER_STREAM_TYPE or super().wants(recorded)
 
     def decode(self, recorded: RecordedEvent, decode: Decode = decode_recorded) -> Any:
         if recorded.event_type in self.handlers:
             return super().decode(recorded, decode)
-        return OtherOrderEvent(UUID(recorded.stream_id.removeprefix(f"{Order.stream_type}-")))
+        return OtherOrderEvent(UUID(recorded.stream_id.removeprefix(f"{ORDER_STREAM_TYPE}-")))
 
     def apply(self, rows: Rows, event: Any, recorded: RecordedEvent) -> None:
         if isinstance(event, OtherOrderEvent):
