@@ -51,14 +51,24 @@ logger = logging.getLogger(__name__)
 
 
 class ParkedWork(Protocol):
-    key: str
-    event_type: str
-    version: int
-    step: str
-    error: str
-    attempts: int
-    retry_at: dt.datetime | None
-    parked_at: dt.datetime | None
+    """What a subscriber tells of one parked piece of work; read-only (frozen values do)."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def event_type(self) -> str: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def step(self) -> str: ...
+    @property
+    def error(self) -> str: ...
+    @property
+    def attempts(self) -> int: ...
+    @property
+    def retry_at(self) -> dt.datetime | None: ...
+    @property
+    def parked_at(self) -> dt.datetime | None: ...
 
 
 class Subscriber(Protocol):

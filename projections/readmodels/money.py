@@ -16,6 +16,7 @@ from typing import Any
 from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import models
 from django.db.models import lookups
+from django.db.models.expressions import Combinable
 
 from orders.bounds import CENTS
 
@@ -30,6 +31,10 @@ class CentsField(models.BigIntegerField):
     """
 
     description = "An amount of money, stored as whole cents"
+    # For django-stubs: a model's attribute takes and gives a Decimal, not the int stored
+    # (the stubs' integer field says int; narrowing it is the point, hence the ignores).
+    _pyi_private_set_type: Decimal | int | str | Combinable  # type: ignore[assignment]
+    _pyi_private_get_type: Decimal  # type: ignore[assignment]
 
     def from_db_value(self, value: int | None, expression: Any, connection: Any) -> Any:
         return None if value is None else Decimal(value).scaleb(-2)
