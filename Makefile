@@ -28,9 +28,10 @@ test: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 typecheck: install
-	$(VENV)/bin/mypy eventstore orders
+	$(VENV)/bin/mypy eventstore orders projections
 
 bench: install
 	$(PY) -m bench $(BENCH_ARGS)

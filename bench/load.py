@@ -424,7 +424,7 @@ def lags(samples: list[tuple[float, dict]], since: float) -> dict[str, list[floa
     first sample whose checkpoint is at or past it."""
     from django.db import connection
 
-    from projections import projection, subscribers
+    from projections.engine import projection, subscribers
 
     with connection.cursor() as cursor:
         cursor.execute(
@@ -537,7 +537,7 @@ def lag_table(samples: list[tuple[float, dict]], since: float) -> str:
 
 
 def verify(run: Run, settled: bool) -> bool:
-    from projections import runner
+    from projections.engine import runner
 
     failed_requests = sum(1 for _, status, _ in run.requests if status == 0 or status >= 500)
     if not settled:
@@ -611,9 +611,9 @@ def check_streams() -> tuple[str, bool, str]:
 
 def check_read_models() -> list[tuple[str, bool, str]]:
     """Each projection's active rows against a rebuild from position 0, row by row."""
-    from projections import rebuilding, runner
+    from projections.engine import rebuilding, runner
+    from projections.engine.projection import all_projections
     from projections.models import ProjectionState
-    from projections.projection import all_projections
 
     live = {p.name: _rows(p) for p in all_projections()}
     for projection in all_projections():
@@ -642,7 +642,7 @@ def _rows(projection: Any) -> dict[str, Counter[str]]:
     """The active generation's rows of each table, without surrogate key and generation."""
     from django.forms.models import model_to_dict
 
-    from projections.freshness import read_view
+    from projections.engine.freshness import read_view
 
     generation = read_view(projection.name).generation
     tables = {}

@@ -43,8 +43,8 @@ from bench import RATE, Row, Target
 from eventstore import store
 from eventstore.events import DomainEvent
 from orders import events as ev
-from projections import locks, rebuilding, runner
-from projections.projection import all_projections
+from projections.engine import locks, rebuilding, runner
+from projections.engine.projection import all_projections
 
 PRODUCTS = 50
 EVENTS_PER_CUSTOMER = 40

@@ -183,7 +183,7 @@ AXES_DISABLE_ACCESS_LOG = True
 # Chronicle's own knobs.
 SHOP_CURRENCY = os.environ.get("SHOP_CURRENCY", "EUR")
 # Called after every transaction that appended events commits.
-EVENTSTORE_AFTER_COMMIT = ["projections.dispatch.wake"]
+EVENTSTORE_AFTER_COMMIT = ["projections.engine.dispatch.wake"]
 EVENTSTORE_SNAPSHOT_EVERY = int(os.environ.get("EVENTSTORE_SNAPSHOT_EVERY", "50"))
 PROJECTIONS_BATCH_SIZE = int(os.environ.get("PROJECTIONS_BATCH_SIZE", "500"))
 # Rebuilds read bigger batches; live events of a projection being rebuilt may wait

@@ -10,7 +10,7 @@ from accounts.forms import LockedAdminLoginForm
 from orders.api import views as commands
 from orders.api.auth import AuthTokenApi, LogoutAllApi, LogoutApi
 from problems.handler import api_not_found
-from projections import api as queries
+from projections.api import views as queries
 
 admin.site.site_header = "Chronicle staff"
 admin.site.site_title = "Chronicle"
@@ -47,7 +47,7 @@ urlpatterns = [
         name="orders",
     ),
     path("", include("orders.api.urls")),
-    path("", include("projections.urls")),
+    path("", include("projections.api.urls")),
     re_path(r"^api/", api_not_found, name="api-not-found"),
 ]
 

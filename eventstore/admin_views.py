@@ -45,8 +45,9 @@ def short_id(value: UUID) -> str:
     return str(value)[:8]
 
 
-def event_url(event: Event) -> str:
-    return reverse("admin:eventstore_event_change", args=[event.pk])
+def event_url(position: int) -> str:
+    """The admin page of the event at ``position`` (the event's primary key)."""
+    return reverse("admin:eventstore_event_change", args=[position])
 
 
 def stream_url(stream_id: str) -> str:
@@ -64,7 +65,7 @@ def quiet(text: str) -> SafeString:
 def event_link(event: Event) -> SafeString:
     return format_html(
         '<a href="{}">#{} {}</a> <span class="chronicle-quiet">in {} v{}</span>',
-        event_url(event),
+        event_url(event.position),
         event.pk,
         event.event_type,
         event.stream_id,
@@ -119,7 +120,7 @@ def stream_page(model_admin: ModelAdmin, request: HttpRequest, stream_id: str) -
     events = Event.objects.filter(stream_id=stream_id).order_by("version")
     summary = _summary(events)
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = [EventRow(e, event_url(e), pretty_json(e.data)) for e in page]
+    rows = [EventRow(e, event_url(e.position), pretty_json(e.data)) for e in page]
     context: dict[str, Any] = {"title": f"Stream {stream_id}", "crumb": f"Stream {stream_id}"}
     context |= {"summary": summary, "page": page, "rows": rows}
     return _render(model_admin, request, "eventstore/admin/stream.html", context)
@@ -153,7 +154,8 @@ def _causal_rows(events: list[Event]) -> list[EventRow]:
         level = depth[cause.event_id] + 1 if cause and cause.event_id in depth else 0
         depth[event.event_id] = level
         html = cause_html(event, cause)
-        rows.append(EventRow(event, event_url(event), pretty_json(event.data), html, level))
+        url = event_url(event.position)
+        rows.append(EventRow(event, url, pretty_json(event.data), html, level))
     return rows
 
 

@@ -4,7 +4,7 @@ The API validates against them, the aggregates refuse a command that would excee
 them (409), and the read side is sized from them: every amount the write side can
 record, and every sum of such amounts a read model keeps, fits its columns exactly
 on both backends. Money is a ``Decimal`` with at most two places; the read models
-store it as whole cents in 64-bit integer columns (``projections.money``).
+store it as whole cents in 64-bit integer columns (``projections.readmodels.money``).
 """
 
 from __future__ import annotations

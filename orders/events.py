@@ -38,6 +38,9 @@ class OrderLine:
 
 # Orders
 
+# The stream an order's events are recorded on is "order-<order id>".
+ORDER_STREAM_TYPE = "order"
+
 
 @event("OrderCreated")
 @dataclass(frozen=True)

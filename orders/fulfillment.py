@@ -4,7 +4,7 @@ shipped one takes its stock out of the warehouse.
 
 It reacts to ``OrderPaid``, ``OrderCancelled`` and ``OrderShipped`` by sending
 commands, each through ``orders.handlers.execute`` in a transaction of its own (no
-command touches two aggregates). It is a subscriber: ``projections.subscribers``
+command touches two aggregates). It is a subscriber: ``projections.engine.subscribers``
 delivers the log to it in the store's safe order, one runner at a time, and
 commits what it remembers (``FulfillmentProcess``) with the checkpoint past the
 event. It never writes events itself and never reads read models.
@@ -44,9 +44,10 @@ from orders.events import OrderCancelled, OrderPaid, OrderShipped, ShipmentLine
 from orders.fulfillment_memory import Outcome
 from orders.handlers import CommandResult, execute
 from orders.models import FulfillmentProcess as Process
-from orders.order import CANCELLED, PAID, Fulfillment, Order
+from orders.order import Order
 from orders.repositories import inventories, orders, shipments
 from orders.shipment import shipment_id_for, tracking_number_for
+from orders.status import CANCELLED, PAID, Fulfillment
 
 NAME = "fulfillment"
 INSUFFICIENT_STOCK = "insufficient_stock"
@@ -207,11 +208,11 @@ def _cancel_for_want_of_stock(steps: Steps, order_id: UUID) -> None:
             raise StepFailed("cancel-order", refused) from refused
 
 
-# The subscriber that projections.subscribers drives.
+# The subscriber that projections.engine.subscribers drives.
 
 
 class FulfillmentProcessManager:
-    """The subscriber ``projections.subscribers`` drives (its ``Subscriber`` protocol)."""
+    """The subscriber ``projections.engine.subscribers`` drives (its ``Subscriber`` protocol)."""
 
     name = NAME
 

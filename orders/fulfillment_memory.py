@@ -18,13 +18,12 @@ from uuid import UUID
 
 from django.utils import timezone
 
-from eventstore import store
+from eventstore import backoff, store
 from eventstore.store import RecordedEvent
 from orders.models import FulfillmentProcess as Process
 from orders.order import Order
 
 AUTO_RETRIES = 5
-MAX_BACKOFF_SECONDS = 300
 # Stages no later event of the order changes (its own cancellation after running out of stock).
 FINAL = {Process.OUT_OF_STOCK, Process.RELEASED, Process.SHIPPED}
 
@@ -97,8 +96,9 @@ def park(order_id: UUID, recorded: RecordedEvent, step: str, trace: str) -> None
     process.error = trace.strip().splitlines()[-1]
     process.error_traceback = trace
     process.attempts += 1
-    backoff = dt.timedelta(seconds=min(2**process.attempts, MAX_BACKOFF_SECONDS))
-    process.retry_at = now + backoff if process.attempts < AUTO_RETRIES else None
+    # One doubling past the log readers' first wait: a parked step retries after 2 s.
+    wait = backoff.wait_after(process.attempts + 1)
+    process.retry_at = now + wait if process.attempts < AUTO_RETRIES else None
     process.seen_version = max(process.seen_version, recorded.version)
     process.save()
 

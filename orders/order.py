@@ -21,6 +21,7 @@ from orders.errors import (
     TooManyItems,
 )
 from orders.events import (
+    ORDER_STREAM_TYPE,
     ItemAddedToOrder,
     ItemRemovedFromOrder,
     OrderCancelled,
@@ -32,18 +33,7 @@ from orders.events import (
     OrderShipped,
     ShippingAddress,
 )
-
-PENDING, PAID, SHIPPED, CANCELLED = "PENDING", "PAID", "SHIPPED", "CANCELLED"
-
-
-class Fulfillment:
-    """How far an order's goods are; a field of its own beside the status."""
-
-    AWAITING_PAYMENT = "awaiting_payment"
-    RESERVING = "reserving"
-    READY_TO_SHIP = "ready_to_ship"
-    SHIPPED = "shipped"
-    REFUNDED = "refunded"
+from orders.status import CANCELLED, PAID, PENDING, SHIPPED, Fulfillment
 
 
 def total_of(lines: tuple[OrderLine, ...]) -> Decimal:
@@ -79,7 +69,7 @@ def merge_lines(lines: list[OrderLine]) -> tuple[OrderLine, ...]:
 
 @dataclass
 class Order(Aggregate):
-    stream_type: ClassVar[str] = "order"
+    stream_type: ClassVar[str] = ORDER_STREAM_TYPE
 
     order_number: str = ""
     customer_id: UUID | None = None

@@ -54,9 +54,3 @@ class NotFound(Problem):
     status = 404
     code = "not_found"
     title = "Not found"
-
-
-class Conflict(Problem):
-    status = 409
-    code = "conflict"
-    title = "Conflict"

@@ -1,9 +1,13 @@
-"""OpenAPI post-processing: document the headers every API response carries, and
-that every error under /api/ is ``application/problem+json``."""
+"""The problem document in OpenAPI: its shape (``ProblemSerializer``, which both the
+command and the query API name for their errors), and the post-processing that
+documents the headers every API response carries and that every error under /api/
+is ``application/problem+json``."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from rest_framework import serializers
 
 PROBLEM_JSON = "application/problem+json"
 HEADERS = {
@@ -39,3 +43,15 @@ def _errors_are_problems(operation: dict[str, Any]) -> None:
         content = response.get("content", {})
         if status[0] in "45" and "application/json" in content:
             content.setdefault(PROBLEM_JSON, content.pop("application/json"))
+
+
+class ProblemSerializer(serializers.Serializer):
+    """RFC 9457 problem details (application/problem+json)."""
+
+    type = serializers.CharField()
+    title = serializers.CharField()
+    status = serializers.IntegerField()
+    detail = serializers.CharField()
+    code = serializers.CharField()
+    errors = serializers.ListField(child=serializers.DictField(), required=False)  # type: ignore[assignment]
+    current_version = serializers.IntegerField(required=False)

@@ -1,19 +1,18 @@
 """The read side of Chronicle: read models kept caught up from the event log.
 
-Where things are:
-
-- ``models``: read-model tables (every row with generation, position, version)
-  and ``ProjectionState`` (checkpoints, rebuild, last failure).
-- ``projection``, ``rows``, ``handlers/``: what a projection is, the batch unit of
-  work, and the five projections (order_list, order_details, customer_statistics,
-  catalog, customer_directory).
-- ``runner``, ``locks``, ``rebuilding``: batches in one transaction with their
-  checkpoint, one runner per projection, rebuilds without downtime.
-- ``dispatch``, ``tasks``: waking django-q2 after a command commits; thin tasks.
-- ``freshness``, ``selectors``, ``history``: what a query reads (read-your-writes),
-  query functions over read models, event-store queries.
-- ``api``, ``events_api``, ``health``, ``urls``, ``serializers``, ``filters``,
-  ``schema``: the HTTP query API.
-- ``status``, ``progress``, ``management/commands``: ``projections``,
-  ``catch_up``, ``rebuild_projections``.
+How it is built and why: docs/architecture.md.
 """
+
+from importlib import import_module
+from types import ModuleType
+
+# django-q2 finds a task by its dotted path with ``pydoc.locate``, which falls back on
+# attributes; tasks queued, failed or scheduled before the engine moved still name
+# ``projections.tasks.*`` (migration 0006 repoints the stored schedules).
+_MOVED = {"tasks": "projections.engine.tasks"}
+
+
+def __getattr__(name: str) -> ModuleType:
+    if name in _MOVED:
+        return import_module(_MOVED[name])
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -10,11 +10,7 @@ class ProjectionsConfig(AppConfig):
         from django_q.signals import post_spawn
 
         from orders.fulfillment import process_manager
-        from projections import (
-            dispatch,
-            handlers,  # noqa: F401  (registers the projections)
-            subscribers,
-        )
+        from projections.engine import dispatch, subscribers
 
         subscribers.register(process_manager)
         # Each django-q2 worker process, as it starts, catches up what a dead one left.

@@ -11,8 +11,8 @@ import time
 from eventstore import store
 from eventstore.models import Event
 from orders.fulfillment import NAME
-from projections import subscribers
-from projections.runner import Report
+from projections.engine import subscribers
+from projections.engine.runner import Report
 
 HORIZON_PATIENCE_SECONDS = 10
 

@@ -25,8 +25,8 @@ from accounts.client_address import client_ip
 from accounts.tokens import TokenAuthentication
 from orders.api.commanding import PROBLEM_JSON
 from orders.api.fields import StrictCharField
-from orders.api.serializers import ProblemSerializer
 from problems import Problem
+from problems.schema import ProblemSerializer
 
 _PROBLEM = OpenApiResponse(ProblemSerializer)
 

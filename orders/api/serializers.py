@@ -1,4 +1,5 @@
-"""Input shapes of the command endpoints, and the one output shape they share."""
+"""Input shapes of the command endpoints, and the one output shape they share
+(``ProblemSerializer``, the error shape, is ``problems.schema``'s)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ from rest_framework import serializers
 
 from orders.api.fields import MoneyField, StrictCharField, StrictEmailField, StrictIntegerField
 from orders.bounds import MAX_QUANTITY, MAX_STOCK_RECEIPT
+
+# Re-exported for orders.api.commanding, which still imports it from here.
+from problems.schema import ProblemSerializer as ProblemSerializer
 
 
 class CommandResultSerializer(serializers.Serializer):
@@ -98,15 +102,3 @@ class ShipOrderInput(serializers.Serializer):
 
 class CancelOrderInput(serializers.Serializer):
     reason = StrictCharField(max_length=500)
-
-
-class ProblemSerializer(serializers.Serializer):
-    """RFC 9457 problem details (application/problem+json)."""
-
-    type = serializers.CharField()
-    title = serializers.CharField()
-    status = serializers.IntegerField()
-    detail = serializers.CharField()
-    code = serializers.CharField()
-    errors = serializers.ListField(child=serializers.DictField(), required=False)  # type: ignore[assignment]
-    current_version = serializers.IntegerField(required=False)

@@ -14,7 +14,7 @@ def create_sweep(apps, schema_editor):
     Schedule.objects.update_or_create(
         name=SWEEP_NAME,
         defaults={
-            "func": "projections.tasks.catch_up",
+            "func": "projections.engine.tasks.catch_up",
             "schedule_type": "I",  # Schedule.MINUTES
             "minutes": 1,
             "repeats": -1,

@@ -1,4 +1,4 @@
-"""Amounts become whole cents in 64-bit integer columns (projections.money.CentsField).
+"""Amounts become whole cents in 64-bit integer columns (projections.readmodels.money.CentsField).
 
 Each column is first widened (so that a hundred times its largest value fits), then
 multiplied by 100 in place, then turned into a ``bigint``: the live rows keep their
@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from django.db import migrations, models
 
-import projections.money
+import projections.readmodels.money
 
 AMOUNTS = [
     ("catalogproduct", "price", Decimal("0.00")),
@@ -40,7 +40,7 @@ def _in_cents(model_name, column, default):
         migrations.AlterField(
             model_name=model_name,
             name=column,
-            field=projections.money.CentsField(**_defaults(default)),
+            field=projections.readmodels.money.CentsField(**_defaults(default)),
         ),
     ]
 

@@ -1,4 +1,5 @@
-"""``{% chronicle_overview as overview %}``: the admin index overview (``projections.overview``)."""
+"""``{% chronicle_overview as overview %}``: the admin index overview
+(``projections.admin.overview``)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Any
 
 from django import template
 
-from projections.overview import Overview
+from projections.admin.overview import Overview
 
 register = template.Library()
 

@@ -10,7 +10,7 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from orders.models import CustomerAccount
-from projections import runner
+from projections.engine import runner
 from tests.fulfillment import run_fulfillment
 
 

@@ -21,9 +21,9 @@ from orders.bounds import (
     MAX_QUANTITY,
     MAX_STOCK_RECEIPT,
 )
-from projections import rebuilding, runner
+from projections.engine import rebuilding, runner
+from projections.engine.projection import all_projections
 from projections.models import ProjectionState
-from projections.projection import all_projections
 from tests.api.conftest import ADDRESS
 from tests.browser.admin_users import make_staff
 from tests.fulfillment import run_fulfillment

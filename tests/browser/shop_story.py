@@ -17,7 +17,7 @@ from eventstore import store
 from orders import commands as c
 from orders.events import ShippingAddress
 from orders.handlers import CommandResult, execute
-from projections import runner
+from projections.engine import runner
 
 ADDRESS = ShippingAddress("1 Market Street", "Ghent", "9000", "BE")
 HORIZON_PATIENCE_SECONDS = 10

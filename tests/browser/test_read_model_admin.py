@@ -17,7 +17,7 @@ from playwright.sync_api import Page, expect
 
 from orders import commands as c
 from orders.handlers import execute
-from projections.handlers.orders import OrderListProjection
+from projections.readmodels.order_list import OrderListProjection
 from tests.browser.admin_users import make_staff
 from tests.browser.shop_story import Shop, catch_up, open_shop
 
@@ -177,10 +177,10 @@ def test_staff_rebuild_a_projection_and_see_it_return_to_caught_up(
     expect(order_list.locator("td.lag strong")).to_have_text("0")
     screenshot(page)
 
-    task = Success.objects.get(func="projections.tasks.rebuild")
+    task = Success.objects.get(func="projections.engine.tasks.rebuild")
     assert task.args == ("order_list",) and task.success
     page.locator("#content-main").get_by_role("link", name="Successful tasks").click()
-    expect(page.locator("#result_list")).to_contain_text("projections.tasks.rebuild")
+    expect(page.locator("#result_list")).to_contain_text("projections.engine.tasks.rebuild")
 
 
 def test_staff_see_a_failed_projections_error_and_retry_it(

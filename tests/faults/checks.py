@@ -25,10 +25,10 @@ from eventstore import store
 from orders import commands as c
 from orders.events import ShippingAddress
 from orders.handlers import execute
-from projections import rebuilding, runner, tasks
-from projections.freshness import read_view
+from projections.engine import rebuilding, runner, tasks
+from projections.engine.freshness import read_view
+from projections.engine.projection import all_projections
 from projections.models import ProjectionState
-from projections.projection import all_projections
 
 ADDRESS = ShippingAddress(line1="1 Fault St", city="Ghent", postal_code="9000", country="BE")
 Rows = dict[str, Counter[str]]

@@ -43,8 +43,8 @@ def seed() -> dict[str, str]:
 def settle() -> dict[str, object]:
     """Whether the running worker brings every projection to the head within 30 s (the
     subscriber may still hold the lease of a run the outage cut: ``subscribers.LEASE``)."""
+    from projections.engine.projection import names
     from projections.models import ProjectionState
-    from projections.projection import names
     from tests.faults.checks import caught_up
 
     deadline = time.monotonic() + 30
@@ -62,7 +62,7 @@ def verify() -> dict[str, object]:
     the subscriber appended after ``settle``)."""
     from django.db import connection
 
-    from projections import runner
+    from projections.engine import runner
     from tests.faults.checks import differences, read_models, rebuilt_read_models
 
     while runner.advance(max_batches=100).behind:

@@ -19,7 +19,7 @@ from rest_framework.test import APIClient
 from orders import commands as c
 from orders.handlers import CommandResult, execute
 from orders.unit_of_work import EventStoreUnitOfWork
-from projections import dispatch, tasks
+from projections.engine import dispatch, tasks
 from projections.models import OrderSummary
 from tests.faults.checks import ADDRESS, CheckpointMoves, catch_up_here, caught_up, shop
 

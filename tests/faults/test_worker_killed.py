@@ -2,7 +2,7 @@
 loses nothing: the cluster restarts it, the restarted worker finishes, and the read
 models equal a fresh rebuild.
 
-The fault point (``projections.faults``) stops the worker inside the batch holding
+The fault point (``projections.engine.faults``) stops the worker inside the batch holding
 event N, its transaction open and the projection locked, until the test kills it.
 PostgreSQL only: the cluster is another process, and needs a real database.
 """
@@ -19,11 +19,11 @@ from django_q.models import Schedule
 from django_q.tasks import async_task
 
 from eventstore import store
-from projections import dispatch, runner
-from projections.freshness import read_view
+from projections.engine import dispatch, runner
+from projections.engine.freshness import read_view
+from projections.engine.projection import get
+from projections.engine.runner import Outcome
 from projections.models import OrderSummary, ProjectionState
-from projections.projection import get
-from projections.runner import Outcome
 from tests.faults import processes
 from tests.faults.checks import (
     catch_up_here,
@@ -111,7 +111,8 @@ def test_a_worker_killed_in_the_middle_of_a_rebuild_is_replaced_and_the_rebuild_
     block_at = middle_position()
     cluster = start_armed_cluster(tmp_path, block_at, FAULTS_REBUILD_BATCH_SIZE="10")
     try:
-        async_task("projections.tasks.rebuild", VICTIM)  # what the admin's rebuild button sends
+        # what the admin's rebuild button sends
+        async_task("projections.engine.tasks.rebuild", VICTIM)
         pid = wait_until_blocked(tmp_path, cluster)
 
         state = ProjectionState.objects.get(name=VICTIM)

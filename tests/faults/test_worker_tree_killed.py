@@ -4,7 +4,7 @@ within ``RECOVERY_SECONDS``, on django-q2's ORM broker and on Redis.
 
 Client threads take orders through their life (each commit wakes the workers) while
 a cluster of two workers runs the catch-up tasks. The fault point
-(``projections.faults``) stops the fulfillment subscriber inside a batch, holding
+(``projections.engine.faults``) stops the fulfillment subscriber inside a batch, holding
 its place; the test then SIGKILLs the cluster's session (sentinel, pusher, monitor,
 workers) with the clients still running, and stops the clients. What the dead tree
 held is gone with it: the catch-up tasks it had taken (the ORM broker hands them out
@@ -37,7 +37,7 @@ from django_q.tasks import async_task
 from eventstore import store
 from eventstore.models import Event
 from orders.fulfillment import NAME as FULFILLMENT
-from projections import dispatch
+from projections.engine import dispatch
 from projections.models import ProjectionState
 from tests.faults import processes
 from tests.faults.checks import (

@@ -12,7 +12,7 @@ from django.utils import timezone
 from orders import commands as c
 from orders import fulfillment, handlers
 from orders.models import FulfillmentProcess
-from projections import subscribers
+from projections.engine import subscribers
 from tests.fulfillment import run_fulfillment
 from tests.orders.shop import Shop, events, order, stock
 

@@ -14,7 +14,7 @@ from orders import commands as c
 from orders.errors import InsufficientStock
 from orders.fulfillment import NAME, process_manager
 from orders.handlers import execute
-from projections import locks, subscribers
+from projections.engine import locks, subscribers
 from tests.fulfillment import run_fulfillment
 from tests.orders.shop import Shop, events, of_order, order, stock
 

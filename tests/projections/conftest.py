@@ -17,7 +17,7 @@ from eventstore import store
 from eventstore.events import DomainEvent
 from orders import events as ev
 from orders.models import CustomerAccount
-from projections import runner
+from projections.engine import runner
 
 HORIZON_PATIENCE_SECONDS = 10
 ADDRESS = ev.ShippingAddress(line1="1 Main St", city="Ghent", postal_code="9000", country="BE")

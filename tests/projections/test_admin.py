@@ -10,7 +10,8 @@ import re
 import pytest
 from django.urls import reverse
 
-from projections import rebuilding, runner
+from projections.engine import rebuilding, runner
+from projections.engine.projection import get
 from projections.models import (
     CatalogProduct,
     CustomerStatistics,
@@ -18,7 +19,6 @@ from projections.models import (
     OrderDetail,
     OrderSummary,
 )
-from projections.projection import get
 from tests.browser.admin_users import make_staff
 from tests.browser.shop_story import Shop, open_shop
 

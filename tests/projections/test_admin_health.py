@@ -10,9 +10,10 @@ from django_q.models import Success
 
 from orders import commands as c
 from orders.handlers import execute
-from projections import admin_views, rebuilding, runner
-from projections.handlers.orders import OrderListProjection
+from projections.admin import views as admin_views
+from projections.engine import rebuilding, runner
 from projections.models import OrderSummary, ProjectionState
+from projections.readmodels.order_list import OrderListProjection
 from tests.browser.admin_users import make_staff
 from tests.browser.shop_story import Shop, catch_up, open_shop
 
@@ -158,7 +159,7 @@ def test_rebuild_enqueues_the_django_q2_rebuild_task_after_commit(
         response = rebuilder_client.post(rebuild_url("order_list"))
     assert response.status_code == 302 and response["Location"] == HEALTH
     assert len(callbacks) == 1
-    assert enqueued == [("projections.tasks.rebuild", "order_list")]
+    assert enqueued == [("projections.engine.tasks.rebuild", "order_list")]
     page = rebuilder_client.get(HEALTH).content.decode()
     assert "Rebuild of “order_list” queued." in page
 
@@ -170,7 +171,7 @@ def test_a_rebuild_runs_through_django_q2_and_switches_to_a_new_generation(
     with django_capture_on_commit_callbacks(execute=True):
         rebuilder_client.post(rebuild_url("order_list"))
 
-    task = Success.objects.get(func="projections.tasks.rebuild")
+    task = Success.objects.get(func="projections.engine.tasks.rebuild")
     assert task.args == ("order_list",)
     response = rebuilder_client.get(HEALTH)
     order_list = row_of(response, "order_list")
@@ -207,7 +208,7 @@ def test_retry_clears_the_backoff_and_enqueues_a_catch_up_that_mends_the_project
         response = rebuilder_client.post(retry_url("order_list"))
     assert response.status_code == 302
 
-    assert Success.objects.get(func="projections.tasks.catch_up").args == ("order_list",)
+    assert Success.objects.get(func="projections.engine.tasks.catch_up").args == ("order_list",)
     state = ProjectionState.objects.get(name="order_list")
     assert (state.error, state.failures, state.retry_at) == ("", 0, None)
     assert OrderSummary.objects.get(order_id=shop.pending).status == "PAID"

@@ -12,7 +12,7 @@ from django.utils import timezone
 from eventstore.models import Event
 from orders import commands as c
 from orders.handlers import execute
-from projections import charts
+from projections.admin import charts
 from tests.browser.admin_users import make_staff
 from tests.browser.shop_story import Shop, open_shop
 

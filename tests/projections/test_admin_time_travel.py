@@ -10,8 +10,9 @@ from django.urls import reverse
 
 from eventstore import store
 from orders import commands as c
+from orders import temporal
 from orders.handlers import execute
-from projections import time_travel
+from projections.admin import time_travel
 from projections.models import OrderDetail, OrderSummary
 from tests.browser.admin_users import make_staff
 from tests.browser.shop_story import Shop, open_shop, order
@@ -141,15 +142,15 @@ def test_time_travel_replays_the_event_store_not_the_read_models(staff_client, s
 
 
 def test_order_at_loads_through_the_orders_repository(shop, monkeypatch):
-    """The state comes from ``orders.repositories.orders`` (snapshots plus later events)."""
+    """The state comes from the orders repository (snapshots plus later events)."""
     loads = []
-    real = time_travel.orders.load
+    real = temporal.orders.load
 
     def load(order_id, **kwargs):
         loads.append(kwargs)
         return real(order_id, **kwargs)
 
-    monkeypatch.setattr(time_travel.orders, "load", load)
+    monkeypatch.setattr(temporal.orders, "load", load)
     moment = time_travel.order_at(shop.paid, version=2)
     assert loads == [{"at_version": 2}, {"at_version": 1}]
     assert moment.event.event_type == "ItemAddedToOrder"

@@ -6,10 +6,10 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from eventstore import store
-from projections.handlers.orders import OrderListProjection
 from projections.management.commands import catch_up as catch_up_command
 from projections.management.commands import rebuild_projections
 from projections.models import OrderSummary, ProjectionState
+from projections.readmodels.order_list import OrderListProjection
 from tests.projections.conftest import catch_up
 
 
@@ -99,8 +99,8 @@ def test_rebuild_async_queues_tasks(db, monkeypatch):
     monkeypatch.setattr(rebuild_projections, "async_task", lambda *a, **k: queued.append(a) or "t1")
     output = run("rebuild_projections", "catalog", "order_list", "--async")
     assert queued == [
-        ("projections.tasks.rebuild", "catalog"),
-        ("projections.tasks.rebuild", "order_list"),
+        ("projections.engine.tasks.rebuild", "catalog"),
+        ("projections.engine.tasks.rebuild", "order_list"),
     ]
     assert "catalog: rebuild queued (task t1)" in output
 

@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from projections.freshness import read_view
+from projections.engine.freshness import read_view
 from projections.models import CatalogProduct, CustomerStatistics, DirectoryCustomer
 from tests.projections.conftest import catch_up
 

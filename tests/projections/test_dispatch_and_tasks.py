@@ -10,11 +10,13 @@ from django.utils import timezone
 from django_q.conf import Conf
 from django_q.models import Schedule
 from django_q.signals import post_spawn
+from django_q.tasks import async_task
 
-from projections import dispatch, tasks
+from projections.engine import dispatch, tasks
 from projections.models import CatchUpRequest, OrderSummary, ProjectionState
 
 sweep_migration = importlib.import_module("projections.migrations.0002_sweep_schedule")
+task_paths_migration = importlib.import_module("projections.migrations.0006_task_paths_in_engine")
 
 
 @pytest.fixture
@@ -27,7 +29,7 @@ def enqueued(monkeypatch):
 def test_wake_enqueues_one_task_until_that_task_starts(db, enqueued):
     for _ in range(3):
         dispatch.wake()
-    assert enqueued == [("projections.tasks.catch_up",)]
+    assert enqueued == [("projections.engine.tasks.catch_up",)]
 
     dispatch.acknowledge()  # the task started
     dispatch.wake()
@@ -46,7 +48,7 @@ def test_a_worker_process_starting_enqueues_a_catch_up_even_behind_a_pending_cla
     it out again, the ORM broker only after its retry): a starting worker catches up."""
     dispatch.wake()
     post_spawn.send(sender="django_q", proc_name="Process-1")  # django-q2 starts a worker
-    assert enqueued == [("projections.tasks.catch_up",)] * 2
+    assert enqueued == [("projections.engine.tasks.catch_up",)] * 2
     assert CatchUpRequest.objects.get().requested_at is not None, "later commits add none"
 
 
@@ -89,7 +91,7 @@ def test_the_catch_up_task_is_bounded_and_enqueues_a_successor_when_behind(
     settings.PROJECTIONS_BATCHES_PER_TASK = 2
 
     assert tasks.catch_up("customer_directory") == 2
-    assert enqueued == [("projections.tasks.catch_up",)]
+    assert enqueued == [("projections.engine.tasks.catch_up",)]
     dispatch.acknowledge()
     assert tasks.catch_up("customer_directory") == 1
     assert len(enqueued) == 1, "caught up: no successor"
@@ -108,7 +110,7 @@ def test_the_sweep_schedule_exists_once_however_often_it_is_created(db):
 
     sweep = Schedule.objects.get(name=sweep_migration.SWEEP_NAME)
     assert (sweep.func, sweep.schedule_type, sweep.minutes, sweep.repeats) == (
-        "projections.tasks.catch_up",
+        "projections.engine.tasks.catch_up",
         Schedule.MINUTES,
         1,
         -1,
@@ -131,3 +133,25 @@ def test_a_commit_wakes_a_worker_and_the_query_sees_the_write(
     response = staff.get(f"/api/orders/{order_id}", min_position=shop.last.position)
     assert response.json()["total_amount"] == "6.00"
     assert CatchUpRequest.objects.get().requested_at is None
+
+
+def test_a_task_queued_under_the_path_before_the_engine_moved_still_runs(shop, monkeypatch):
+    """Tasks queued, failed or scheduled before the move name ``projections.tasks.*``."""
+    monkeypatch.setattr(Conf, "SYNC", True)
+    shop.customer()
+
+    async_task("projections.tasks.catch_up", "customer_directory")
+
+    assert ProjectionState.objects.get(name="customer_directory").position > 0
+
+
+def test_stored_schedules_are_repointed_at_the_engine_and_back(db):
+    Schedule.objects.create(name="old sweep", func="projections.tasks.catch_up")
+    Schedule.objects.create(name="other", func="orders.something.else")
+
+    task_paths_migration.forwards(apps, None)
+    assert Schedule.objects.get(name="old sweep").func == "projections.engine.tasks.catch_up"
+    assert Schedule.objects.get(name="other").func == "orders.something.else"
+
+    task_paths_migration.backwards(apps, None)
+    assert Schedule.objects.get(name="old sweep").func == "projections.tasks.catch_up"

@@ -6,11 +6,11 @@ import pytest
 from django.utils import timezone
 
 from eventstore import store
-from projections import locks, runner
-from projections.handlers.orders import OrderListProjection
+from projections.engine import locks, runner
+from projections.engine.projection import get
+from projections.engine.runner import Outcome
 from projections.models import OrderSummary, ProjectionState
-from projections.projection import get
-from projections.runner import Outcome
+from projections.readmodels.order_list import OrderListProjection
 from tests.projections.conftest import append, catch_up
 
 

@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from projections.freshness import read_view
+from projections.engine.freshness import read_view
+from projections.engine.rebuilding import start as start_rebuild
 from projections.models import CustomerStatistics, OrderDetail, OrderSummary
-from projections.rebuilding import start as start_rebuild
 from tests.projections.conftest import catch_up
 
 

@@ -12,7 +12,8 @@ from django.db import OperationalError
 from rest_framework.test import APIClient
 
 from eventstore import store
-from projections import health, runner
+from projections.api import health
+from projections.engine import runner
 from tests.projections.conftest import catch_up
 
 
@@ -155,7 +156,7 @@ def test_healthz_reports_the_database_and_each_projections_lag(known):
 
 
 def test_healthz_tells_anonymous_callers_state_and_lag_but_never_the_error_text(known, monkeypatch):
-    from projections.handlers.orders import OrderListProjection
+    from projections.readmodels.order_list import OrderListProjection
 
     def order_created(self, rows, e, r):
         raise RuntimeError(f'numeric field overflow: INSERT ... VALUES ({e.total}, "{e.order_id}")')

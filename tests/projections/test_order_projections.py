@@ -3,9 +3,9 @@
 from decimal import Decimal
 
 from eventstore import store
-from projections.freshness import read_view
+from projections.engine.freshness import read_view
+from projections.engine.projection import get
 from projections.models import OrderDetail, OrderSummary
-from projections.projection import get
 from tests.projections.conftest import append, catch_up
 
 

@@ -19,9 +19,9 @@ from django.db import connection
 from django_q.conf import Conf
 from django_q.models import Schedule
 
-from projections import dispatch
+from projections.engine import dispatch
+from projections.engine.projection import names
 from projections.models import CatchUpRequest, OrderSummary, ProjectionState
-from projections.projection import names
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

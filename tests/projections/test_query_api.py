@@ -5,7 +5,7 @@ import uuid
 import pytest
 from rest_framework.test import APIClient
 
-from projections import freshness
+from projections.engine import freshness
 from projections.models import ProjectionState
 from tests.projections.conftest import catch_up
 

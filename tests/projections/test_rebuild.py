@@ -4,9 +4,10 @@ import datetime as dt
 
 from django.forms.models import model_to_dict
 
-from projections import rebuilding, runner
-from projections.freshness import read_view
-from projections.handlers.orders import OrderListProjection
+from projections.engine import rebuilding, runner
+from projections.engine.freshness import read_view
+from projections.engine.projection import all_projections, get
+from projections.engine.runner import Outcome
 from projections.models import (
     CustomerStatistics,
     DirectoryCustomer,
@@ -14,8 +15,7 @@ from projections.models import (
     OrderSummary,
     ProjectionState,
 )
-from projections.projection import all_projections, get
-from projections.runner import Outcome
+from projections.readmodels.order_list import OrderListProjection
 from tests.projections.conftest import catch_up
 
 

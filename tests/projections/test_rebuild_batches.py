@@ -5,11 +5,11 @@ from uuid import UUID
 import pytest
 
 from eventstore import store
-from projections import rebuilding, runner
-from projections.handlers.orders import OrderListProjection
+from projections.engine import rebuilding, runner
+from projections.engine.projection import all_projections, get
+from projections.engine.runner import Outcome
 from projections.models import OrderSummary, ProjectionState
-from projections.projection import all_projections, get
-from projections.runner import Outcome
+from projections.readmodels.order_list import OrderListProjection
 from tests.projections.conftest import catch_up
 from tests.projections.test_rebuild import busy_history, snapshot
 

@@ -10,9 +10,9 @@ import pytest
 from django.db import connection, connections, transaction
 
 from orders.events import CustomerRegistered
-from projections import locks, runner
-from projections.projection import Projection, handles, register, unregister
-from projections.runner import Outcome
+from projections.engine import locks, runner
+from projections.engine.projection import Projection, handles, register, unregister
+from projections.engine.runner import Outcome
 from tests.projections.conftest import catch_up
 from tests.projections.test_rebuild import busy_history, rebuild_all, snapshot
 

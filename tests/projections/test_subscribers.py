@@ -14,10 +14,10 @@ from django.utils import timezone
 from django_q.conf import Conf
 
 from eventstore import store
-from projections import locks, subscribers, tasks
+from projections.engine import locks, subscribers, tasks
+from projections.engine.runner import Outcome
+from projections.engine.status import projection_statuses
 from projections.models import OrderDetail, ProjectionState
-from projections.runner import Outcome
-from projections.status import projection_statuses
 from tests.projections.conftest import catch_up
 
 

@@ -8,8 +8,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from projections import subscribers, tasks
-from projections.projection import UnknownProjection, get
+from projections.engine import subscribers, tasks
+from projections.engine.projection import UnknownProjection, get
 
 
 class Command(BaseCommand):

@@ -6,8 +6,8 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand
 
 from eventstore import store
-from projections.status import ProjectionStatus, projection_statuses
-from projections.subscribers import ParkedWork, all_subscribers
+from projections.engine.status import ProjectionStatus, projection_statuses
+from projections.engine.subscribers import ParkedWork, all_subscribers
 
 COLUMNS = ("NAME", "STATE", "GEN", "CHECKPOINT", "HEAD", "LAG", "LAG (s)", "LAST ERROR")
 

@@ -1,7 +1,7 @@
 """Rebuild projections from the start of the log, without downtime.
 
 Queries keep answering from the active rows until the rebuilt ones are complete;
-the switch is atomic (see ``projections.rebuilding``).
+the switch is atomic (see ``projections.engine.rebuilding``).
 """
 
 from __future__ import annotations
@@ -16,14 +16,14 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django_q.tasks import async_task
 
 from eventstore import store
-from projections import rebuilding, runner
+from projections.engine import rebuilding, runner
+from projections.engine.progress import Progress
+from projections.engine.projection import UnknownProjection, get, names
+from projections.engine.reading import Log
+from projections.engine.runner import Outcome
 from projections.models import ProjectionState
-from projections.progress import Progress
-from projections.projection import UnknownProjection, get, names
-from projections.reading import Log
-from projections.runner import Outcome
 
-REBUILD_TASK = "projections.tasks.rebuild"
+REBUILD_TASK = "projections.engine.tasks.rebuild"
 PAUSE_SECONDS = 0.05
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from projections import subscribers
+from projections.engine import subscribers
 
 
 class Command(BaseCommand):

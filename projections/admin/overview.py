@@ -1,0 +1,85 @@
+"""The admin index's overview: events per hour, orders by status, projection lag.
+
+Each part is computed only when the index template asks for it, and only for staff
+who may see what it summarises (the events, the order list, the projection
+states); anyone else gets None and the part is left out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from django.db.models import Count
+from django.db.models.functions import TruncHour
+from django.urls import reverse
+from django.utils import timezone
+
+from eventstore.models import Event
+from projections.admin import charts
+from projections.admin.base import active_generation, changelist_url
+from projections.engine.status import ProjectionStatus, projection_statuses
+from projections.models import ORDER_STATUSES, OrderSummary
+
+HOURS = 72
+
+
+@dataclass(frozen=True)
+class StatusCount:
+    status: str
+    count: int
+    largest: int  # the largest count of any status: its bar is full width
+
+    @property
+    def width(self) -> float:
+        return 100 * self.count / self.largest if self.largest else 0.0
+
+    @property
+    def url(self) -> str:
+        return changelist_url(OrderSummary, status__exact=self.status)
+
+
+class Overview:
+    def __init__(self, user: Any, now: dt.datetime | None = None) -> None:
+        self.user = user
+        self.now = timezone.localtime(now or timezone.now())
+
+    @cached_property
+    def events_chart(self) -> charts.BarChart | None:
+        if not self.user.has_perm("eventstore.view_event"):
+            return None
+        this_hour = self.now.replace(minute=0, second=0, microsecond=0)
+        first = this_hour - (HOURS - 1) * charts.HOUR
+        rows = (
+            Event.objects.filter(recorded_at__gte=first)
+            .annotate(hour=TruncHour("recorded_at"))
+            .order_by()
+            .values_list("hour")
+            .annotate(count=Count("pk"))
+        )
+        return charts.hourly(dict(rows), first, HOURS)
+
+    @cached_property
+    def orders_by_status(self) -> list[StatusCount] | None:
+        if not self.user.has_perm("projections.view_ordersummary"):
+            return None
+        rows = OrderSummary.objects.filter(generation=active_generation("order_list"))
+        counts = dict(rows.order_by().values_list("status").annotate(count=Count("pk")))
+        largest = max(counts.values(), default=0)
+        return [StatusCount(status, counts.get(status, 0), largest) for status, _ in ORDER_STATUSES]
+
+    @cached_property
+    def projections(self) -> list[ProjectionStatus] | None:
+        if not self.user.has_perm("projections.view_projectionstate"):
+            return None
+        return projection_statuses()
+
+    @property
+    def health_url(self) -> str:
+        return reverse("admin:projections_projectionstate_changelist")
+
+    @property
+    def hours(self) -> int:
+        return HOURS

@@ -1,0 +1,199 @@
+"""The read side's own admin pages: time travel, projection health, rebuild and retry.
+
+Each is served by a ModelAdmin's ``get_urls`` behind ``admin_site.admin_view``
+(active staff only, CSRF-checked) and checks its own permission: viewing needs the
+model's view permission; Rebuild and Retry need ``projections.rebuild_projection``
+and accept POST only, so a forged request from anyone else is refused (403).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+from uuid import UUID
+
+from django.contrib import messages
+from django.contrib.admin import ModelAdmin
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+)
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django_q.tasks import async_task
+
+from eventstore.admin_views import timestamp
+from orders import temporal
+from projections.admin import time_travel
+from projections.admin.health_report import WINDOW, health_rows
+from projections.engine.projection import UnknownProjection, get
+from projections.models import ProjectionState
+
+REBUILD = "projections.rebuild_projection"
+REBUILD_TASK = "projections.engine.tasks.rebuild"
+CATCH_UP_TASK = "projections.engine.tasks.catch_up"
+TASK_PAGES = [
+    ("Successful tasks", "success"),
+    ("Failed tasks", "failure"),
+    ("Queued tasks", "ormq"),
+]
+
+logger = logging.getLogger(__name__)
+
+
+def post_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Refuse anything but POST (405): Rebuild and Retry change what runs."""
+
+    @wraps(view)
+    def only_post(model_admin: ModelAdmin, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        return view(model_admin, request, **kwargs)
+
+    return only_post
+
+
+def time_travel_page(model_admin: ModelAdmin, request: HttpRequest, order_id: UUID) -> Any:
+    """The order at ``?version=N`` or ``?at=<date and time>`` (now when neither)."""
+    _require_view(model_admin, request)
+    row = model_admin.get_object(request, str(order_id))
+    version, at = _version(request), _instant(request)
+    try:
+        moment = time_travel.order_at(order_id, version=version, at=at)
+    except (temporal.NoSuchOrder, temporal.NoSuchVersion) as error:
+        raise Http404(str(error)) from None
+    except temporal.NotYet as error:
+        began = timestamp(error.began)
+        messages.warning(request, f"The order did not exist yet then; it began at {began}.")
+        moment = time_travel.order_at(order_id, version=1)
+    title = f"{moment.order.order_number} at version {moment.version}"
+    context = {"title": title, "moment": moment, "row": row, "order_id": order_id, "at": at}
+    context["zone"] = timezone.get_current_timezone_name()
+    return _render(model_admin, request, "projections/admin/time_travel.html", context)
+
+
+def health_page(model_admin: ModelAdmin, request: HttpRequest) -> TemplateResponse:
+    """Every projection's state, checkpoint, lag, throughput and last error."""
+    _require_view(model_admin, request)
+    rows = health_rows()
+    context = {
+        "title": "Projection health",
+        "rows": rows,
+        "head": rows[0].status.head if rows else None,
+        "can_rebuild": request.user.has_perm(REBUILD),
+        "refresh": any(row.status.rebuild is not None for row in rows),
+        "task_pages": _task_pages(request),
+        "window_minutes": round(WINDOW.total_seconds() / 60),
+    }
+    return _render(model_admin, request, "projections/admin/health.html", context)
+
+
+@post_only
+def rebuild(model_admin: ModelAdmin, request: HttpRequest, name: str) -> HttpResponseRedirect:
+    """Enqueue the django-q2 ``rebuild`` task: the projection is rebuilt beside its rows."""
+    _require_rebuild(request)
+    try:
+        get(name)
+    except UnknownProjection:  # subscribers (process managers) have no rows to rebuild
+        raise Http404(f"no projection {name!r} to rebuild") from None
+    state = ProjectionState.objects.filter(name=name).first()
+    if state is not None and state.rebuilding:
+        messages.info(request, f"“{name}” is being rebuilt already.")
+    else:
+        _enqueue(request, REBUILD_TASK, name, f"Rebuild of “{name}” queued.")
+    return redirect(_health_url())
+
+
+@post_only
+def retry(model_admin: ModelAdmin, request: HttpRequest, name: str) -> HttpResponseRedirect:
+    """Try a failed projection's (or subscriber's) event again now, not after its backoff."""
+    _require_rebuild(request)
+    if not ProjectionState.objects.filter(name=name).update(retry_at=None):
+        raise Http404(f"no projection {name!r} has run yet")
+    _enqueue(request, CATCH_UP_TASK, name, f"Retry of “{name}” queued.")
+    return redirect(_health_url())
+
+
+def _enqueue(request: HttpRequest, task: str, name: str, done: str) -> None:
+    """Enqueue ``task(name)`` once the request's writes commit (at once in autocommit)."""
+
+    def send() -> None:
+        try:
+            async_task(task, name, group="projections")
+        except Exception as error:  # a broker that is down: say so, the page still answers
+            logger.exception("could not enqueue %s(%r)", task, name)
+            messages.error(request, f"Could not queue {task}: {error}")
+
+    messages.success(request, done)
+    transaction.on_commit(send)
+
+
+def _require_view(model_admin: ModelAdmin, request: HttpRequest) -> None:
+    if not model_admin.has_view_permission(request):
+        raise PermissionDenied
+
+
+def _require_rebuild(request: HttpRequest) -> None:
+    if not request.user.has_perm(REBUILD):
+        raise PermissionDenied
+
+
+def _version(request: HttpRequest) -> int | None:
+    value = request.GET.get("version", "")
+    if not value:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise Http404(f"no version {value!r}") from None
+
+
+def _instant(request: HttpRequest) -> dt.datetime | None:
+    value = request.GET.get("at", "").strip()
+    if not value:
+        return None
+    try:
+        instant = parse_datetime(value)
+    except ValueError:
+        instant = None
+    if instant is None:
+        messages.warning(request, f"“{value}” is not a date and time; showing the latest version.")
+        return None
+    if timezone.is_naive(instant):
+        instant = timezone.make_aware(instant)
+    return instant
+
+
+def _task_pages(request: HttpRequest) -> list[tuple[str, str]]:
+    """django-q2's own admin pages this user may open."""
+    pages = []
+    for label, model in TASK_PAGES:
+        if request.user.has_perm(f"django_q.view_{model}"):
+            try:
+                pages.append((label, reverse(f"admin:django_q_{model}_changelist")))
+            except NoReverseMatch:  # the queue page exists with the ORM broker only
+                pass
+    return pages
+
+
+def _health_url() -> str:
+    return reverse("admin:projections_projectionstate_changelist")
+
+
+def _render(
+    model_admin: ModelAdmin, request: HttpRequest, template: str, context: dict[str, Any]
+) -> TemplateResponse:
+    opts = model_admin.model._meta
+    base = {**model_admin.admin_site.each_context(request), "opts": opts}
+    return TemplateResponse(request, template, base | context)

@@ -1,0 +1,39 @@
+"""``GET /healthz``: is the database reachable, and how far behind is each projection."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import DatabaseError
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from projections.api import serializers as out
+from projections.engine.status import projection_statuses
+
+logger = logging.getLogger(__name__)
+
+
+class HealthApi(APIView):
+    authentication_classes: list[type] = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        summary="Health: database reachability and projection lag (no authentication)",
+        responses={
+            200: out.HealthOut,
+            503: OpenApiResponse(out.HealthOut, description="The database cannot be reached."),
+        },
+        tags=["health"],
+    )
+    def get(self, request: Request) -> Response:
+        try:
+            statuses = projection_statuses()
+        except DatabaseError:
+            logger.exception("health check: database unreachable")
+            return Response({"status": "unavailable", "database": "unreachable"}, status=503)
+        body = {"status": "ok", "database": "ok", "projections": statuses}
+        return Response(out.HealthOut(body).data)

@@ -1,0 +1,223 @@
+"""Output shapes of the query API: snake_case, amounts as two-place decimal strings,
+timestamps as ISO 8601."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from rest_framework import serializers
+
+from orders.bounds import INT64_MAX
+from orders.status import STATUSES, Fulfillment
+
+# Every amount a read model's cents column can hold: 19 digits, two after the point.
+AMOUNT_DIGITS = len(str(INT64_MAX))
+
+
+def money(**kwargs: Any) -> serializers.DecimalField:
+    return serializers.DecimalField(
+        max_digits=AMOUNT_DIGITS, decimal_places=2, coerce_to_string=True, **kwargs
+    )
+
+
+class OrderSummaryOut(serializers.Serializer):
+    order_id = serializers.UUIDField()
+    order_number = serializers.CharField()
+    customer_id = serializers.UUIDField()
+    customer_name = serializers.CharField()
+    customer_email = serializers.CharField()
+    total_amount = money()
+    currency = serializers.CharField()
+    item_count = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=list(STATUSES))
+    fulfillment = serializers.ChoiceField(
+        choices=list(Fulfillment.STATES),
+        help_text="How far the goods are: stock is reserved after payment; staff may ship "
+        "once ready_to_ship; refunded when a paid order was cancelled.",
+    )
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    version = serializers.IntegerField(help_text="The order's stream version (its ETag).")
+
+
+class OrderLineOut(serializers.Serializer):
+    product_id = serializers.UUIDField()
+    product_name = serializers.CharField()
+    product_image_url = serializers.CharField()
+    quantity = serializers.IntegerField()
+    unit_price = money()
+    line_total = money()
+    reservation = serializers.ChoiceField(
+        choices=["reserved", "released", "issued"],
+        allow_null=True,
+        default=None,
+        help_text="The line's stock: reserved after payment, released when the order was "
+        "cancelled, issued when it shipped; null before any of these.",
+    )
+
+
+class AddressOut(serializers.Serializer):
+    line1 = serializers.CharField()
+    line2 = serializers.CharField(default="")
+    city = serializers.CharField()
+    postal_code = serializers.CharField()
+    country = serializers.CharField()
+
+
+class PaymentOut(serializers.Serializer):
+    status = serializers.CharField(source="payment_status", help_text="UNPAID, PAID or REFUNDED.")
+    payment_id = serializers.CharField()
+
+
+class ShippingOut(serializers.Serializer):
+    carrier = serializers.CharField()
+    tracking_number = serializers.CharField()
+    shipment_id = serializers.UUIDField(allow_null=True)
+    shipment_status = serializers.CharField(
+        help_text="CREATED once the stock is reserved, CANCELLED with the order; empty before."
+    )
+
+
+class StoredDateTimeField(serializers.DateTimeField):
+    """A time kept as an ISO 8601 string in a JSON column, rendered like every other time."""
+
+    def to_representation(self, value: Any) -> Any:
+        if isinstance(value, str):
+            value = dt.datetime.fromisoformat(value)
+        return super().to_representation(value)
+
+
+class TimelineEntryOut(serializers.Serializer):
+    event_type = serializers.CharField()
+    version = serializers.IntegerField()
+    position = serializers.IntegerField()
+    occurred_at = StoredDateTimeField()
+    description = serializers.CharField()
+
+
+class OrderDetailOut(OrderSummaryOut):
+    customer_phone = serializers.CharField()
+    lines = OrderLineOut(many=True)
+    shipping_address = AddressOut()
+    payment = PaymentOut(source="*")
+    shipping = ShippingOut(source="*")
+    timeline = TimelineEntryOut(many=True)
+
+
+class CustomerStatisticsOut(serializers.Serializer):
+    customer_id = serializers.UUIDField()
+    orders_placed = serializers.IntegerField()
+    orders_paid = serializers.IntegerField(help_text="Orders ever paid, cancelled later or not.")
+    orders_shipped = serializers.IntegerField()
+    orders_cancelled = serializers.IntegerField()
+    total_spent = money(help_text="Sum of the orders paid and not cancelled.")
+    average_order_value = money(help_text="Of the orders paid and not cancelled; 0.00 without any.")
+    orders_refunded = serializers.IntegerField(help_text="Paid orders cancelled and refunded.")
+    total_refunded = money(help_text="Sum of the refunds.")
+    first_order_at = serializers.DateTimeField(allow_null=True)
+    last_order_at = serializers.DateTimeField(allow_null=True)
+
+
+class DirectoryCustomerOut(serializers.Serializer):
+    customer_id = serializers.UUIDField()
+    name = serializers.CharField()
+    email = serializers.CharField()
+    phone = serializers.CharField()
+    registered_at = serializers.DateTimeField()
+    version = serializers.IntegerField()
+
+
+class CatalogProductOut(serializers.Serializer):
+    product_id = serializers.UUIDField()
+    sku = serializers.CharField()
+    name = serializers.CharField()
+    image_url = serializers.CharField()
+    price = money()
+    currency = serializers.SerializerMethodField()
+    available_stock = serializers.IntegerField()
+    version = serializers.IntegerField()
+
+    def get_currency(self, product: object) -> str:
+        return settings.SHOP_CURRENCY
+
+
+class ProductStockOut(serializers.Serializer):
+    product_id = serializers.UUIDField()
+    sku = serializers.CharField()
+    name = serializers.CharField()
+    on_hand = serializers.IntegerField(source="stock_on_hand", help_text="In the warehouse.")
+    reserved = serializers.IntegerField(
+        source="stock_reserved", help_text="Set aside for paid orders not shipped yet."
+    )
+    available = serializers.IntegerField(
+        source="available_stock", help_text="On hand less reserved: what new orders may take."
+    )
+    position = serializers.IntegerField(help_text="The last event applied to this row.")
+
+
+class StatusChangeOut(serializers.Serializer):
+    status = serializers.CharField()
+    timestamp = serializers.DateTimeField()
+    version = serializers.IntegerField()
+
+
+class OrderItemOut(serializers.Serializer):
+    product_id = serializers.UUIDField()
+    quantity = serializers.IntegerField()
+    unit_price = money()
+
+
+class OrderStateOut(serializers.Serializer):
+    order_id = serializers.UUIDField()
+    status = serializers.CharField()
+    items = OrderItemOut(many=True)
+    total_amount = money()
+    version = serializers.IntegerField()
+    as_of = serializers.DateTimeField(
+        help_text="The instant asked for, else the time of the last event."
+    )
+
+
+class StreamEventOut(serializers.Serializer):
+    event_type = serializers.CharField()
+    version = serializers.IntegerField()
+    position = serializers.IntegerField()
+    data = serializers.JSONField()  # type: ignore[assignment]  # DRF pops declared fields
+    metadata = serializers.JSONField()
+    recorded_at = serializers.DateTimeField()
+
+
+class LogEventOut(StreamEventOut):
+    event_id = serializers.UUIDField()
+    stream_id = serializers.CharField()
+    stream_type = serializers.CharField()
+    schema_version = serializers.IntegerField()
+    correlation_id = serializers.UUIDField(allow_null=True)
+    causation_id = serializers.UUIDField(allow_null=True)
+
+
+class LogPageOut(serializers.Serializer):
+    results = LogEventOut(many=True)
+    next_after = serializers.IntegerField(
+        help_text="Pass as `after` to read on (the same when empty)."
+    )
+    next = serializers.CharField(help_text="The URL of the next page.")
+
+
+class ProjectionHealthOut(serializers.Serializer):
+    """What anyone may know of a projection: its state and lag. Never the error text,
+    which can quote SQL and the data it failed on; staff read it in the admin and in
+    ``manage.py projections``."""
+
+    name = serializers.CharField()
+    state = serializers.CharField(help_text="up to date, behind, rebuilding or failing.")
+    lag_events = serializers.IntegerField()
+    lag_seconds = serializers.FloatField()
+
+
+class HealthOut(serializers.Serializer):
+    status = serializers.CharField(help_text="ok or unavailable.")
+    database = serializers.CharField(help_text="ok or unreachable.")
+    projections = ProjectionHealthOut(many=True, required=False)

@@ -1,0 +1,71 @@
+"""The projections' bookkeeping tables: each projection's checkpoints, rebuild and
+last failure (``ProjectionState``), and the catch-up wake-up's claim (``CatchUpRequest``).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from eventstore import store
+
+
+class ProjectionState(models.Model):
+    """One row per projection: its checkpoints, its rebuild and its last failure.
+
+    Runners lock this row for the length of one batch transaction; the checkpoint
+    is the pair (tx_id, position) of the store's safe read order.
+    """
+
+    name = models.CharField(primary_key=True, max_length=64)
+    generation = models.PositiveIntegerField(default=1)
+    tx_id = models.BigIntegerField(default=0)
+    position = models.BigIntegerField(default=0)
+    rebuild_generation = models.PositiveIntegerField(null=True, blank=True)
+    rebuild_tx_id = models.BigIntegerField(default=0)
+    rebuild_position = models.BigIntegerField(default=0)
+    rebuild_started_at = models.DateTimeField(null=True, blank=True)
+    retired_generation = models.PositiveIntegerField(null=True, blank=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+    failed_track = models.CharField(max_length=16, blank=True)  # "live" or "rebuild"
+    error = models.TextField(blank=True)
+    error_position = models.BigIntegerField(null=True, blank=True)
+    error_traceback = models.TextField(blank=True)
+    failures = models.PositiveIntegerField(default=0)
+    retry_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(null=True, blank=True)
+    # A subscriber runner's lease (projections.engine.locks.lease): who holds it, until when.
+    leased_by = models.CharField(max_length=64, blank=True)
+    leased_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        permissions = [("rebuild_projection", "Can rebuild or retry a projection")]
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.tx_id}:{self.position} (generation {self.generation})"
+
+    @property
+    def checkpoint(self) -> store.Checkpoint:
+        return store.Checkpoint(self.tx_id, self.position)
+
+    @property
+    def rebuild_checkpoint(self) -> store.Checkpoint:
+        return store.Checkpoint(self.rebuild_tx_id, self.rebuild_position)
+
+    @property
+    def rebuilding(self) -> bool:
+        return self.rebuild_generation is not None
+
+    def forget_failure(self) -> None:
+        self.failures = 0
+        self.failed_track = self.error = self.error_traceback = ""
+        self.error_position = self.retry_at = None
+
+
+class CatchUpRequest(models.Model):
+    """A single row saying a catch-up task is queued and not yet started (dedupe)."""
+
+    requested_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"catch-up requested at {self.requested_at}" if self.requested_at else "idle"
