@@ -16,12 +16,9 @@ from uuid import UUID
 
 from eventstore import store
 from eventstore.errors import StreamNotFound
-from eventstore.repository import Repository
 from orders.events import OrderLine, ShippingAddress
 from orders.order import Order
-
-# Stateless, like the command handlers' repository of orders: the same snapshots.
-orders: Repository[Order] = Repository(Order)
+from orders.repositories import orders
 
 
 class NoSuchOrder(LookupError):

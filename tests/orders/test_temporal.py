@@ -6,7 +6,7 @@ from uuid import uuid4
 import pytest
 
 from eventstore.models import Snapshot
-from orders import handlers, temporal
+from orders import repositories, temporal
 from orders.status import CANCELLED, PAID, PENDING
 from tests.orders.shop import Shop
 
@@ -46,7 +46,7 @@ def test_as_of_an_instant_the_order_is_at_its_last_version_recorded_by_then(canc
 
 
 def test_it_loads_the_newest_snapshot_at_or_before_the_version_then_later_events(shop, monkeypatch):
-    monkeypatch.setattr(handlers.orders, "snapshot_every", 1)
+    monkeypatch.setattr(repositories.orders, "snapshot_every", 1)
     mug = shop.product("MUG", 5)
     order_id = shop.order((mug, 1))
     shop.pay(order_id)
