@@ -27,9 +27,9 @@ from django_q.conf import Conf
 from django_q.models import Schedule
 from django_q.tasks import async_task
 
+from orders.processes.runner import names as subscriber_names
 from projections.engine import dispatch
 from projections.engine.projection import names as projection_names
-from projections.engine.subscribers import names as subscriber_names
 from tests.faults import processes
 from tests.faults.checks import (
     CheckpointMoves,
