@@ -125,7 +125,8 @@ def differences(live: Rows, rebuilt: Rows) -> dict[str, int]:
 
 
 class CheckpointMoves:
-    """Records every checkpoint move of the live track, by whom; PostgreSQL only."""
+    """Records every checkpoint move of the live track (projections and processes), by
+    whom; PostgreSQL only."""
 
     SQL_UP = """
         CREATE TABLE faults_checkpoint_move (
@@ -143,9 +144,12 @@ class CheckpointMoves:
         END $$;
         CREATE TRIGGER faults_record_move AFTER UPDATE ON projections_projectionstate
             FOR EACH ROW EXECUTE FUNCTION faults_record_move();
+        CREATE TRIGGER faults_record_move AFTER UPDATE ON orders_processstate
+            FOR EACH ROW EXECUTE FUNCTION faults_record_move();
     """
     SQL_DOWN = """
         DROP TRIGGER IF EXISTS faults_record_move ON projections_projectionstate;
+        DROP TRIGGER IF EXISTS faults_record_move ON orders_processstate;
         DROP FUNCTION IF EXISTS faults_record_move();
         DROP TABLE IF EXISTS faults_checkpoint_move;
     """
