@@ -28,19 +28,20 @@ class Spy:
 
     def __init__(self) -> None:
         self.reacted: list[int] = []
+        self.set_aside: list[store.RecordedEvent] = []  # parked before the migration
 
     def wants(self, recorded: store.RecordedEvent) -> bool:
         return recorded.event_type == "Noted"
 
     def react(self, recorded: store.RecordedEvent):
         self.reacted.append(recorded.position)
-        return lambda: None
+        return lambda: self.set_aside.remove(recorded) if recorded in self.set_aside else None
 
     def park(self, recorded, error):
         return None
 
     def due(self, now, limit):
-        return []
+        return self.set_aside[:limit]
 
     def parked(self):
         return []
@@ -77,7 +78,8 @@ def test_migrating_mid_run_moves_the_checkpoint_and_lease_and_no_event_is_handle
     old = MigrationExecutor(connection).loader.project_state(BEFORE).apps
     try:
         positions = [note(n) for n in range(7)]
-        handled = store.checkpoint_of(positions[2])  # the runner had reached the third one
+        handled = store.checkpoint_of(positions[2])  # the runner had reached the third one,
+        spy.set_aside = store.read_all(after=store.checkpoint_of(positions[0]), limit=1)  # parked
         lease_ends = timezone.now() + dt.timedelta(minutes=1)  # and was mid-batch
         old.get_model("projections", "ProjectionState").objects.create(
             name=NAME,
@@ -98,4 +100,4 @@ def test_migrating_mid_run_moves_the_checkpoint_and_lease_and_no_event_is_handle
     later = [note(7), note(8)]
     runner.advance([NAME], max_batches=100)
 
-    assert spy.reacted == positions[3:] + later
+    assert spy.reacted == [positions[1], *positions[3:], *later]
