@@ -183,7 +183,9 @@ AXES_DISABLE_ACCESS_LOG = True
 # Chronicle's own knobs.
 SHOP_CURRENCY = os.environ.get("SHOP_CURRENCY", "EUR")
 # Called after every transaction that appended events commits.
-EVENTSTORE_AFTER_COMMIT = ["projections.engine.dispatch.wake"]
+EVENTSTORE_AFTER_COMMIT = ["orders.processes.dispatch.wake", "projections.engine.dispatch.wake"]
+# What `manage.py catch_up` (projections) runs for the process managers, first.
+CATCH_UP_PROCESSES = "orders.processes.runner.advance"
 EVENTSTORE_SNAPSHOT_EVERY = int(os.environ.get("EVENTSTORE_SNAPSHOT_EVERY", "50"))
 PROJECTIONS_BATCH_SIZE = int(os.environ.get("PROJECTIONS_BATCH_SIZE", "500"))
 # Rebuilds read bigger batches; live events of a projection being rebuilt may wait
@@ -192,6 +194,9 @@ PROJECTIONS_REBUILD_BATCH_SIZE = int(os.environ.get("PROJECTIONS_REBUILD_BATCH_S
 # A catch-up task stops starting rounds after this long (django-q2 timeout is 60 s).
 PROJECTIONS_SECONDS_PER_TASK = float(os.environ.get("PROJECTIONS_SECONDS_PER_TASK", "20"))
 PROJECTIONS_BATCHES_PER_TASK = int(os.environ.get("PROJECTIONS_BATCHES_PER_TASK", "20"))
+# The process managers' task (orders.processes.tasks): the same bounds, of its own.
+PROCESSES_SECONDS_PER_TASK = float(os.environ.get("PROCESSES_SECONDS_PER_TASK", "20"))
+PROCESSES_BATCHES_PER_TASK = int(os.environ.get("PROCESSES_BATCHES_PER_TASK", "20"))
 API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", str(256 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 READ_YOUR_WRITES_TIMEOUT = float(os.environ.get("READ_YOUR_WRITES_TIMEOUT", "2.0"))

@@ -78,7 +78,7 @@ class IdempotencyRecord(models.Model):
 
 
 class FulfillmentProcess(models.Model):
-    """The fulfillment process manager's memory of one paid order (orders.fulfillment).
+    """The fulfillment process manager's memory of one paid order (orders.processes.fulfillment).
 
     Written only by the process manager, in the transaction that moves its
     checkpoint. It records what the process did (``stage``), never what it should
@@ -130,3 +130,9 @@ class FulfillmentProcess(models.Model):
         self.parked_version = self.parked_at = self.retry_at = None
         self.parked_event = self.parked_step = self.error = self.error_traceback = ""
         self.attempts = 0
+
+
+# Registered with the app here; defined beside the runner that writes it.
+from orders.processes.state import ProcessState  # noqa: E402
+
+__all__ = ["CustomerAccount", "FulfillmentProcess", "OrderNumber", "ProcessState"]

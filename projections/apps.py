@@ -9,9 +9,7 @@ class ProjectionsConfig(AppConfig):
     def ready(self) -> None:
         from django_q.signals import post_spawn
 
-        from orders.fulfillment import process_manager
-        from projections.engine import dispatch, subscribers
+        from projections.engine import dispatch
 
-        subscribers.register(process_manager)
         # Each django-q2 worker process, as it starts, catches up what a dead one left.
         post_spawn.connect(dispatch.recover, dispatch_uid="projections.dispatch.recover")

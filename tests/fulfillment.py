@@ -10,9 +10,9 @@ import time
 
 from eventstore import store
 from eventstore.models import Event
-from orders.fulfillment import NAME
-from projections.engine import subscribers
-from projections.engine.runner import Report
+from eventstore.subscriptions.outcomes import Report
+from orders.processes import runner as subscribers
+from orders.processes.fulfillment import NAME
 
 HORIZON_PATIENCE_SECONDS = 10
 

@@ -35,6 +35,7 @@ from django_q.tasks import async_task
 
 from eventstore.admin_views import timestamp
 from orders import temporal
+from orders.processes.health import is_process, retry_now
 from projections.admin import time_travel
 from projections.admin.health_report import WINDOW, health_rows
 from projections.engine.projection import UnknownProjection, get
@@ -119,6 +120,11 @@ def rebuild(model_admin: ModelAdmin, request: HttpRequest, name: str) -> HttpRes
 def retry(model_admin: ModelAdmin, request: HttpRequest, name: str) -> HttpResponseRedirect:
     """Try a failed projection's (or subscriber's) event again now, not after its backoff."""
     _require_rebuild(request)
+    if is_process(name):  # the write side's own row and task
+        if not retry_now(name):
+            raise Http404(f"no projection {name!r} has run yet")
+        messages.success(request, f"Retry of “{name}” queued.")
+        return redirect(_health_url())
     if not ProjectionState.objects.filter(name=name).update(retry_at=None):
         raise Http404(f"no projection {name!r} has run yet")
     _enqueue(request, CATCH_UP_TASK, name, f"Retry of “{name}” queued.")

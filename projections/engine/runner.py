@@ -23,43 +23,23 @@ checkpoint share the round's reading and decoding of the log (``reading.Log``).
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import time
 import traceback
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from eventstore import backoff, store
-from projections.engine import faults, locks, rebuilding
+from eventstore.subscriptions import faults
+from eventstore.subscriptions.outcomes import BatchResult, Outcome, Report
+from projections.engine import locks, rebuilding
 from projections.engine.projection import Decode, Projection, all_projections, get
 from projections.engine.reading import Log
 from projections.engine.rows import Rows
 from projections.engine.state import ProjectionState
-
-
-class Outcome(enum.Enum):
-    APPLIED = "applied"  # read and applied a batch; there may be more
-    SWITCHED = "switched"  # a rebuilt generation became active
-    IDLE = "idle"  # nothing to read
-    FAILED = "failed"  # a handler raised: stopped at that event
-    WAITING = "waiting"  # backing off after a failure
-    BUSY = "busy"  # another runner holds the projection
-
-
-@dataclass(frozen=True)
-class BatchResult:
-    outcome: Outcome
-    events: int = 0
-    rebuilding: bool = False
-    rebuild_can_go_on: bool = False  # the active generation failed, the rebuild did not
-
-    @property
-    def may_have_more(self) -> bool:
-        return self.outcome in (Outcome.APPLIED, Outcome.SWITCHED) or self.rebuild_can_go_on
 
 
 @dataclass(frozen=True)
@@ -210,19 +190,6 @@ def _caught_up(state: ProjectionState) -> bool:
     if state.rebuilding or state.retired_generation is not None:
         return False
     return state.checkpoint >= store.head()
-
-
-@dataclass
-class Report:
-    """What a bounded run did: events applied per projection, and who is still behind."""
-
-    events: dict[str, int] = field(default_factory=dict)
-    behind: list[str] = field(default_factory=list)
-    failed: list[str] = field(default_factory=list)
-
-    @property
-    def total(self) -> int:
-        return sum(self.events.values())
 
 
 def advance(names: Iterable[str] | None = None, max_batches: int | None = None) -> Report:

@@ -34,9 +34,6 @@ class ProjectionState(models.Model):
     retry_at = models.DateTimeField(null=True, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(null=True, blank=True)
-    # A subscriber runner's lease (projections.engine.locks.lease): who holds it, until when.
-    leased_by = models.CharField(max_length=64, blank=True)
-    leased_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         permissions = [("rebuild_projection", "Can rebuild or retry a projection")]

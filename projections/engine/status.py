@@ -1,7 +1,8 @@
 """How far each projection is: checkpoint, head of the log, lag, rebuild, last error.
 
-Subscribers (``projections.engine.subscribers``) are listed after the projections, with
-``kind`` "subscriber" and how much of their work is parked; they cannot be rebuilt.
+The write side's process managers (read through ``orders.processes.health``) are listed
+after the projections, with ``kind`` "subscriber" and how much of their work is parked;
+they cannot be rebuilt.
 Shared by ``manage.py projections``, ``/healthz`` and the admin.
 """
 
@@ -13,9 +14,9 @@ from dataclasses import dataclass, replace
 from django.utils import timezone
 
 from eventstore import store
+from orders.processes.health import ProcessHealth, process_health
 from projections.engine.projection import all_projections
 from projections.engine.state import ProjectionState
-from projections.engine.subscribers import all_subscribers
 
 
 @dataclass(frozen=True)
@@ -61,13 +62,25 @@ def projection_statuses() -> list[ProjectionStatus]:
     ]
     subscribers = [
         replace(
-            _status(states.get(s.name) or ProjectionState(name=s.name), head, now, log_size),
+            _status(_as_state(process), head, now, log_size),
             kind="subscriber",
-            parked=len(s.parked()),
+            parked=len(process.parked),
         )
-        for s in all_subscribers()
+        for process in process_health()
     ]
     return projections + subscribers
+
+
+def _as_state(process: ProcessHealth) -> ProjectionState:
+    """A process's place in the log in the shape the projections' status reads."""
+    return ProjectionState(
+        name=process.name,
+        tx_id=process.checkpoint.tx_id,
+        position=process.checkpoint.position,
+        error=process.error,
+        error_position=process.error_position,
+        retry_at=process.retry_at,
+    )
 
 
 def _status(

@@ -25,9 +25,11 @@ from eventstore import store
 from orders import commands as c
 from orders.events import ShippingAddress
 from orders.handlers import execute
-from projections.engine import rebuilding, runner, tasks
+from orders.processes.state import ProcessState
+from projections.engine import rebuilding, runner
 from projections.engine.freshness import read_view
 from projections.engine.projection import all_projections
+from projections.management.commands import catch_up as catch_up_command
 from projections.models import ProjectionState
 
 ADDRESS = ShippingAddress(line1="1 Fault St", city="Ghent", postal_code="9000", country="BE")
@@ -73,16 +75,18 @@ def caught_up(names: list[str] | None = None) -> bool:
     """The named projections and subscribers (all by default) are at the head, and none
     is rebuilding."""
     head = store.head()
-    states = ProjectionState.objects.all()
+    states, processes = ProjectionState.objects.all(), ProcessState.objects.all()
     if names is not None:
-        states = states.filter(name__in=names)
-    found = list(states)
-    return bool(found) and all(s.checkpoint >= head and not s.rebuilding for s in found)
+        states, processes = states.filter(name__in=names), processes.filter(name__in=names)
+    found = [*states, *processes]
+    return bool(found) and all(
+        s.checkpoint >= head and not getattr(s, "rebuilding", False) for s in found
+    )
 
 
 def catch_up_here() -> None:
     """Run subscribers and projections in this process until none is behind."""
-    while tasks.advance().behind:
+    while catch_up_command.advance().behind:
         pass
 
 
@@ -121,7 +125,8 @@ def differences(live: Rows, rebuilt: Rows) -> dict[str, int]:
 
 
 class CheckpointMoves:
-    """Records every checkpoint move of the live track, by whom; PostgreSQL only."""
+    """Records every checkpoint move of the live track (projections and processes), by
+    whom; PostgreSQL only."""
 
     SQL_UP = """
         CREATE TABLE faults_checkpoint_move (
@@ -139,9 +144,12 @@ class CheckpointMoves:
         END $$;
         CREATE TRIGGER faults_record_move AFTER UPDATE ON projections_projectionstate
             FOR EACH ROW EXECUTE FUNCTION faults_record_move();
+        CREATE TRIGGER faults_record_move AFTER UPDATE ON orders_processstate
+            FOR EACH ROW EXECUTE FUNCTION faults_record_move();
     """
     SQL_DOWN = """
         DROP TRIGGER IF EXISTS faults_record_move ON projections_projectionstate;
+        DROP TRIGGER IF EXISTS faults_record_move ON orders_processstate;
         DROP FUNCTION IF EXISTS faults_record_move();
         DROP TABLE IF EXISTS faults_checkpoint_move;
     """

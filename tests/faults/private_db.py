@@ -43,6 +43,7 @@ def seed() -> dict[str, str]:
 def settle() -> dict[str, object]:
     """Whether the running worker brings every projection to the head within 30 s (the
     subscriber may still hold the lease of a run the outage cut: ``subscribers.LEASE``)."""
+    from orders.processes.state import ProcessState
     from projections.engine.projection import names
     from projections.models import ProjectionState
     from tests.faults.checks import caught_up
@@ -50,9 +51,10 @@ def settle() -> dict[str, object]:
     deadline = time.monotonic() + 30
     while not caught_up(names()) and time.monotonic() < deadline:
         time.sleep(0.2)
+    states = [*ProjectionState.objects.all(), *ProcessState.objects.all()]
     return {
         "projections_caught_up": caught_up(names()),
-        "checkpoints": {s.name: s.position for s in ProjectionState.objects.all()},
+        "checkpoints": {s.name: s.position for s in states},
     }
 
 

@@ -27,9 +27,10 @@ from django_q.conf import Conf
 from django_q.models import Schedule
 from django_q.tasks import async_task
 
+from orders.processes import dispatch as process_dispatch
+from orders.processes.runner import names as subscriber_names
 from projections.engine import dispatch
 from projections.engine.projection import names as projection_names
-from projections.engine.subscribers import names as subscriber_names
 from tests.faults import processes
 from tests.faults.checks import (
     CheckpointMoves,
@@ -65,6 +66,7 @@ def queue(monkeypatch):
         return async_task(func, *args, broker=broker, **kwargs)
 
     monkeypatch.setattr(dispatch, "async_task", enqueue)
+    monkeypatch.setattr(process_dispatch, "async_task", enqueue)
     monkeypatch.setattr(Conf, "SYNC", False)
     Schedule.objects.all().delete()  # only the wake-ups drive the clusters
     yield name

@@ -2,7 +2,7 @@
 loses nothing: the cluster restarts it, the restarted worker finishes, and the read
 models equal a fresh rebuild.
 
-The fault point (``projections.engine.faults``) stops the worker inside the batch holding
+The fault point (``eventstore.subscriptions.faults``) stops the worker inside the batch holding
 event N, its transaction open and the projection locked, until the test kills it.
 PostgreSQL only: the cluster is another process, and needs a real database.
 """

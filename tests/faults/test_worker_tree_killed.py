@@ -4,7 +4,7 @@ within ``RECOVERY_SECONDS``, on django-q2's ORM broker and on Redis.
 
 Client threads take orders through their life (each commit wakes the workers) while
 a cluster of two workers runs the catch-up tasks. The fault point
-(``projections.engine.faults``) stops the fulfillment subscriber inside a batch, holding
+(``eventstore.subscriptions.faults``) stops the fulfillment subscriber inside a batch, holding
 its place; the test then SIGKILLs the cluster's session (sentinel, pusher, monitor,
 workers) with the clients still running, and stops the clients. What the dead tree
 held is gone with it: the catch-up tasks it had taken (the ORM broker hands them out
@@ -36,7 +36,9 @@ from django_q.tasks import async_task
 
 from eventstore import store
 from eventstore.models import Event
-from orders.fulfillment import NAME as FULFILLMENT
+from orders.processes import dispatch as process_dispatch
+from orders.processes.fulfillment import NAME as FULFILLMENT
+from orders.processes.state import ProcessState
 from projections.engine import dispatch
 from projections.models import ProjectionState
 from tests.faults import processes
@@ -81,6 +83,7 @@ def broker(request, monkeypatch) -> Iterator[dict[str, str]]:
         return async_task(func, *args, broker=redis_broker, **kwargs)
 
     monkeypatch.setattr(dispatch, "async_task", enqueue)
+    monkeypatch.setattr(process_dispatch, "async_task", enqueue)
     yield {"REDIS_URL": REDIS_URL, "FAULTS_Q_QUEUE": queue}
     connection.delete(queue)
 
@@ -130,7 +133,8 @@ def recovered() -> bool:
 
 
 def where_everyone_is() -> str:
-    checkpoints = {s.name: s.position for s in ProjectionState.objects.all()}
+    states = [*ProjectionState.objects.all(), *ProcessState.objects.all()]
+    checkpoints = {s.name: s.position for s in states}
     return f"head {store.head()}, checkpoints {checkpoints}, unreserved {unreserved_paid_orders()}"
 
 

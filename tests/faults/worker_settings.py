@@ -4,7 +4,7 @@
   (``cluster_name``), so clusters of test runs sharing one Redis never take each
   other's tasks.
 - ``FAULTS_REBUILD_BATCH_SIZE`` makes rebuild batches small, so a rebuild commits
-  several batches before the fault point (``projections.engine.faults``) stops it.
+  several batches before the fault point (``eventstore.subscriptions.faults``) stops it.
 """
 
 import os

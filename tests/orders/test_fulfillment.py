@@ -8,12 +8,12 @@ from uuid import uuid4, uuid5
 import pytest
 
 from eventstore import store
-from orders import fulfillment
-from orders.fulfillment import process_manager
 from orders.models import FulfillmentProcess
 from orders.order import Order
+from orders.processes import fulfillment
+from orders.processes.fulfillment import process_manager
+from orders.processes.state import ProcessState
 from orders.shipment import shipment_id_for
-from projections.models import ProjectionState
 from tests.fulfillment import run_fulfillment
 from tests.orders.shop import Shop, events, of_order, order, stock
 
@@ -146,7 +146,7 @@ def test_the_whole_log_delivered_again_changes_nothing(shop):
     run_fulfillment()
     count = store.count_after(store.START)
 
-    ProjectionState.objects.filter(name="fulfillment").update(tx_id=0, position=0)
+    ProcessState.objects.filter(name="fulfillment").update(tx_id=0, position=0)
     run_fulfillment()
 
     assert store.count_after(store.START) == count
@@ -176,7 +176,7 @@ def test_a_crash_between_steps_then_a_restart_completes_once(shop, monkeypatch, 
     with pytest.raises(Crash):
         run_fulfillment()
     monkeypatch.undo()
-    assert ProjectionState.objects.get(name="fulfillment").position < paid_event(order_id).position
+    assert ProcessState.objects.get(name="fulfillment").position < paid_event(order_id).position
 
     run_fulfillment()  # the restart
 

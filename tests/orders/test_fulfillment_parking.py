@@ -10,9 +10,10 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from orders import commands as c
-from orders import fulfillment, handlers
+from orders import handlers
 from orders.models import FulfillmentProcess
-from projections.engine import subscribers
+from orders.processes import fulfillment
+from orders.processes import runner as subscribers
 from tests.fulfillment import run_fulfillment
 from tests.orders.shop import Shop, events, order, stock
 
@@ -71,8 +72,8 @@ def test_a_failing_step_parks_its_order_and_the_others_flow_on(shop, broken_ship
         "create-shipment",
         1,
     )
-    assert parked.error == "orders.fulfillment.StepFailed: create-shipment: RuntimeError: " + (
-        "label printer on fire"
+    assert parked.error == "orders.processes.fulfillment.StepFailed: create-shipment: " + (
+        "RuntimeError: label printer on fire"
     )
     assert "label printer on fire" in parked.error_traceback and parked.retry_at > timezone.now()
     assert order(stuck).fulfillment == "reserving"

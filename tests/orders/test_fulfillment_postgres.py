@@ -12,9 +12,10 @@ from eventstore import store
 from eventstore.errors import ConcurrencyError
 from orders import commands as c
 from orders.errors import InsufficientStock
-from orders.fulfillment import NAME, process_manager
 from orders.handlers import execute
-from projections.engine import locks, subscribers
+from orders.processes import locks
+from orders.processes import runner as subscribers
+from orders.processes.fulfillment import NAME, process_manager
 from tests.fulfillment import run_fulfillment
 from tests.orders.shop import Shop, events, of_order, order, stock
 

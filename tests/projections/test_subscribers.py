@@ -1,5 +1,6 @@
-"""The subscriber runner: the projections' checkpoint, lock and failure bookkeeping for
-what reacts to events by sending commands, plus a lease held across transactions (a
+"""The process managers' runner (orders.processes.runner): the checkpoint, lock and
+failure bookkeeping of eventstore.subscriptions for what reacts to events by sending
+commands, plus a lease held across transactions (a
 session lock of the runner's connection on PostgreSQL, a time lease on SQLite)."""
 
 from __future__ import annotations
@@ -14,9 +15,14 @@ from django.utils import timezone
 from django_q.conf import Conf
 
 from eventstore import store
-from projections.engine import locks, subscribers, tasks
-from projections.engine.runner import Outcome
+from eventstore.subscriptions.outcomes import Outcome
+from orders.processes import locks
+from orders.processes import runner as subscribers
+from orders.processes import tasks as process_tasks
+from orders.processes.state import ProcessState
+from projections.engine import tasks
 from projections.engine.status import projection_statuses
+from projections.management.commands import catch_up as catch_up_command
 from projections.models import OrderDetail, ProjectionState
 from tests.projections.conftest import catch_up
 
@@ -60,8 +66,8 @@ def recorder():
     subscribers.unregister("recorder")
 
 
-def state() -> ProjectionState:
-    return ProjectionState.objects.get(name="recorder")
+def state() -> ProcessState:
+    return ProcessState.objects.get(name="recorder")
 
 
 def positions(shop, count: int) -> list[int]:
@@ -169,7 +175,7 @@ def test_another_runners_live_lease_makes_a_runner_busy_until_it_expires(shop, r
     assert locks.lease("recorder", "worker-that-died", dt.timedelta(minutes=1))
 
     assert subscribers.run_batch(recorder).outcome is Outcome.BUSY
-    ProjectionState.objects.filter(name="recorder").update(
+    ProcessState.objects.filter(name="recorder").update(
         leased_until=timezone.now() - dt.timedelta(seconds=1)
     )
     assert subscribers.run_batch(recorder).outcome is Outcome.APPLIED
@@ -182,7 +188,7 @@ def test_a_runner_that_lost_its_lease_commits_nothing(shop, recorder, monkeypatc
 
     def slow_react(recorded):
         remember = react(recorded)
-        ProjectionState.objects.filter(name="recorder").update(leased_by="a-faster-runner")
+        ProcessState.objects.filter(name="recorder").update(leased_by="a-faster-runner")
         return remember
 
     monkeypatch.setattr(recorder, "react", slow_react)
@@ -209,7 +215,7 @@ def test_what_cannot_be_parked_stops_the_subscriber_there_with_backoff(shop, rec
     assert subscribers.run_batch(recorder).outcome is Outcome.WAITING
 
     recorder.fail_at.clear()
-    ProjectionState.objects.filter(name="recorder").update(retry_at=None)
+    ProcessState.objects.filter(name="recorder").update(retry_at=None)
     assert subscribers.run_batch(recorder).outcome is Outcome.APPLIED
     assert state().error == "" and state().checkpoint == store.head()
     assert len(recorder.seen) == 3
@@ -223,13 +229,15 @@ def test_statuses_list_subscribers_after_the_projections(shop, recorder):
     assert statuses["catalog"].kind == "projection"
 
 
-def test_the_catch_up_task_runs_subscribers_and_projections_by_name(shop, recorder):
+def test_the_catch_up_tasks_run_processes_and_projections_by_name(shop, recorder):
     positions(shop, 2)
     assert tasks.catch_up("customer_directory") == 2
     assert recorder.seen == []
-    assert tasks.catch_up("recorder") == 2
+    assert process_tasks.catch_up("recorder") == 2
     assert len(recorder.seen) == 2
-    assert set(tasks.advance().events) >= {"recorder", "fulfillment", "catalog"}
+    assert set(process_tasks.advance().events) >= {"recorder", "fulfillment"}
+    assert "recorder" not in tasks.advance().events  # the read side's task runs no process
+    assert set(catch_up_command.advance().events) >= {"recorder", "fulfillment", "catalog"}
 
 
 def test_a_subscribers_backlog_does_not_hold_the_read_models_back_in_a_catch_up(
@@ -250,7 +258,7 @@ def test_a_subscribers_backlog_does_not_hold_the_read_models_back_in_a_catch_up(
         return react(recorded)
 
     monkeypatch.setattr(recorder, "react", react_noting_the_directory)
-    tasks.advance(["recorder", "customer_directory"])
+    catch_up_command.advance(["recorder", "customer_directory"])
 
     assert len(recorder.seen) == 3
     assert directory_seen_by_reaction[1] == store.head().position, "not after all batches"

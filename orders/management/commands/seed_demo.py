@@ -18,8 +18,8 @@ from eventstore.models import Event
 from orders import commands as c
 from orders.errors import DomainError
 from orders.events import ShippingAddress
-from orders.fulfillment import NAME as FULFILLMENT
 from orders.handlers import execute
+from orders.processes.fulfillment import NAME as FULFILLMENT
 
 FIRST = [
     "Ada",

@@ -1,14 +1,22 @@
-"""Run the projection and subscriber runners in the foreground (a lower-latency
-alternative to tasks)."""
+"""Run the projection and process runners in the foreground (a lower-latency
+alternative to tasks).
+
+The read side does not import the write side's runner: the processes' ``advance`` is
+named by the ``CATCH_UP_PROCESSES`` setting, as ``EVENTSTORE_AFTER_COMMIT`` names the
+wake-ups for the event store."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.module_loading import import_string
 
-from projections.engine import subscribers, tasks
+from orders.processes.health import is_process
+from projections.engine import runner
 from projections.engine.projection import UnknownProjection, get
 
 
@@ -25,7 +33,7 @@ class Command(BaseCommand):
     def handle(self, *args: str, **options: Any) -> None:
         chosen = options["names"]
         try:
-            for name in set(chosen) - set(subscribers.names()):
+            for name in [name for name in chosen if not is_process(name)]:
                 get(name)
         except UnknownProjection as error:
             raise CommandError(str(error)) from None
@@ -36,7 +44,7 @@ class Command(BaseCommand):
 
     def _run(self, names: list[str], follow: bool, interval: float) -> None:
         while True:
-            report = tasks.advance(names)
+            report = advance(names)
             if report.total:
                 applied = ", ".join(f"{n} {c}" for n, c in report.events.items() if c)
                 self.stdout.write(f"applied {report.total} events ({applied})")
@@ -47,3 +55,37 @@ class Command(BaseCommand):
             if not follow:
                 return
             time.sleep(interval)
+
+
+def advance(names: Sequence[str] = ()) -> runner.Report:
+    """Rounds of one batch per process, then one per projection (all of both when
+    ``names`` is empty), until none is behind, ``PROJECTIONS_BATCHES_PER_TASK`` rounds or
+    ``PROJECTIONS_SECONDS_PER_TASK`` have gone by.
+
+    Processes go first in each round, so their commands' events reach the projections
+    in the same run; in rounds, because a process's reactions send commands and are
+    slow: a backlog of them must not hold the read models back. Every projection runs
+    in every round: a process's commands may give an idle one more to do.
+    """
+    advance_processes = import_string(settings.CATCH_UP_PROCESSES)
+    reacting: list[str] | None = [n for n in names if is_process(n)] if names else None
+    projections = [n for n in names if not is_process(n)] if names else None
+    deadline = time.monotonic() + settings.PROJECTIONS_SECONDS_PER_TASK
+    report = runner.Report()
+    behind: list[str] = []
+    for _ in range(settings.PROJECTIONS_BATCHES_PER_TASK):
+        reports = []
+        if reacting is None or reacting:
+            reports.append(advance_processes(reacting, max_batches=1))
+        if projections is None or projections:
+            reports.append(runner.advance(projections, max_batches=1))
+        for found in reports:
+            for name, count in found.events.items():
+                report.events[name] = report.events.get(name, 0) + count
+            report.failed += [name for name in found.failed if name not in report.failed]
+        behind = [name for found in reports for name in found.behind]
+        if not behind or time.monotonic() > deadline:
+            break
+        reacting = [name for name in behind if is_process(name)]
+    report.behind = behind
+    return report

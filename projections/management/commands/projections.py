@@ -3,11 +3,13 @@ then the subscribers' parked work."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.management.base import BaseCommand
 
 from eventstore import store
+from orders.processes.health import process_health
 from projections.engine.status import ProjectionStatus, projection_statuses
-from projections.engine.subscribers import ParkedWork, all_subscribers
 
 COLUMNS = ("NAME", "STATE", "GEN", "CHECKPOINT", "HEAD", "LAG", "LAG (s)", "LAST ERROR")
 
@@ -21,8 +23,8 @@ class Command(BaseCommand):
         for row in rows:
             cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
             self.stdout.write("  ".join([*cells, row[-1]]).rstrip())
-        for subscriber in all_subscribers():
-            parked = subscriber.parked()
+        for subscriber in process_health():
+            parked = subscriber.parked
             if parked:
                 self.stdout.write(
                     f"\n{subscriber.name}: {len(parked)} parked "
@@ -66,7 +68,7 @@ def _error(status: ProjectionStatus) -> str:
     return f"at position {status.error_position}: {status.error}{retry}"
 
 
-def _parked(work: ParkedWork) -> str:
+def _parked(work: Any) -> str:
     retry = f"retry at {work.retry_at:%H:%M:%S}" if work.retry_at else "waits for a retry"
     attempts = f"{work.attempts} attempt{'s' if work.attempts != 1 else ''}"
     return (

@@ -2,7 +2,7 @@
 per paid order, written only in the runner's checkpoint transaction.
 
 The row records what the process did (its stage, lines and shipment), never what
-it should decide next: decisions come from the aggregates (``orders.fulfillment``).
+it should decide next: decisions come from the aggregates (``orders.processes.fulfillment``).
 It also parks an order whose step failed: the order's later events wait behind the
 parked one (``seen_version`` grows), and when the parked event is done the next
 waiting one becomes due. A parked step is tried again with backoff

@@ -4,7 +4,7 @@ shipped one takes its stock out of the warehouse.
 
 It reacts to ``OrderPaid``, ``OrderCancelled`` and ``OrderShipped`` by sending
 commands, each through ``orders.handlers.execute`` in a transaction of its own (no
-command touches two aggregates). It is a subscriber: ``projections.engine.subscribers``
+command touches two aggregates). It is a subscriber: ``orders.processes.runner``
 delivers the log to it in the store's safe order, one runner at a time, and
 commits what it remembers (``FulfillmentProcess``) with the checkpoint past the
 event. It never writes events itself and never reads read models.
@@ -23,7 +23,7 @@ Every command carries the causing event's correlation id, and the event's id as
 causation id, so the correlation page shows the whole chain.
 
 A step that fails for a reason the flow does not expect parks the order
-(``orders.fulfillment_memory``): its later events wait behind the parked one while
+(``orders.processes.memory``): its later events wait behind the parked one while
 other orders flow on; it is tried again with backoff a few times, then only after
 ``retry``.
 """
@@ -38,13 +38,13 @@ from uuid import UUID, uuid5
 
 from eventstore.store import RecordedEvent
 from orders import commands as c
-from orders import fulfillment_memory as memory
 from orders.errors import InsufficientStock, InvalidTransition
 from orders.events import OrderCancelled, OrderPaid, OrderShipped, ShipmentLine
-from orders.fulfillment_memory import Outcome
 from orders.handlers import CommandResult, execute
 from orders.models import FulfillmentProcess as Process
 from orders.order import Order
+from orders.processes import memory
+from orders.processes.memory import Outcome
 from orders.repositories import inventories, orders, shipments
 from orders.shipment import shipment_id_for, tracking_number_for
 from orders.status import CANCELLED, PAID, Fulfillment
@@ -208,11 +208,11 @@ def _cancel_for_want_of_stock(steps: Steps, order_id: UUID) -> None:
             raise StepFailed("cancel-order", refused) from refused
 
 
-# The subscriber that projections.engine.subscribers drives.
+# The subscriber that orders.processes.runner drives.
 
 
 class FulfillmentProcessManager:
-    """The subscriber ``projections.engine.subscribers`` drives (its ``Subscriber`` protocol)."""
+    """The subscriber ``orders.processes.runner`` drives (its ``Subscriber`` protocol)."""
 
     name = NAME
 

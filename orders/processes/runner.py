@@ -1,12 +1,12 @@
-"""Subscribers: what the log drives besides projections.
+"""The process managers' runner: the write side's subscribers to the log.
 
-A projection is a deterministic function of the log that writes its own rows and
-never events. A subscriber reacts to events by doing something: the fulfillment
-process manager (``orders.fulfillment``) sends commands, which append events. This
-runner drives subscribers through the same global log with the same machinery as
-projections: the checkpoint, the one-runner rule and the failure bookkeeping of the
-``ProjectionState`` row of the subscriber's name (``projections.engine.locks``). It
-differs where commands force it to:
+A projection (the read side) is a deterministic function of the log that writes its
+own rows and never events. A subscriber reacts to events by doing something: the
+fulfillment process manager (``orders.processes.fulfillment``) sends commands, which
+append events. This runner drives subscribers through the global log with the
+machinery the projections use too (``eventstore.subscriptions``): the checkpoint,
+the one-runner rule and the failure bookkeeping, in the ``ProcessState`` row of the
+subscriber's name. It differs from the projections' runner where commands force it to:
 
 - A reaction runs outside any transaction, because each of its commands takes one
   of its own: an append must be the first write of its transaction, and a
@@ -23,9 +23,9 @@ differs where commands force it to:
 - A reaction that raises is offered back to the subscriber, which parks it (sets
   it aside with its error, e.g. one order) so the log flows on, and hands parked
   work back when it is ``due``. Anything it cannot park stops the runner at that
-  event with the engine's backoff, as a failing projection stops.
+  event with ``eventstore.backoff``, as a failing projection stops.
 
-Call the runner outside any transaction (a django-q2 task, ``manage.py catch_up``).
+Call the runner outside any transaction (the django-q2 task ``orders.processes.tasks``).
 """
 
 from __future__ import annotations
@@ -42,9 +42,10 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from eventstore import backoff, store
-from projections.engine import dispatch, faults, locks
-from projections.engine.runner import BatchResult, Outcome, Report
-from projections.engine.state import ProjectionState
+from eventstore.subscriptions import faults
+from eventstore.subscriptions.outcomes import BatchResult, Outcome, Report
+from orders.processes import dispatch, locks
+from orders.processes.state import ProcessState
 
 BATCH_SIZE = 50  # a reaction sends several commands: keep a task's batches short
 # The time lease (SQLite only; one machine): what a runner that died blocks, at most.
@@ -157,7 +158,7 @@ def run_batch(subscriber: Subscriber, batch_size: int | None = None) -> BatchRes
 
 def advance(names: Iterable[str] | None = None, max_batches: int | None = None) -> Report:
     """Run up to ``max_batches`` batches per subscriber, round robin, until all are idle."""
-    limit = max_batches or settings.PROJECTIONS_BATCHES_PER_TASK
+    limit = max_batches or settings.PROCESSES_BATCHES_PER_TASK
     active = [get(name) for name in names] if names is not None else all_subscribers()
     report = Report(events={s.name: 0 for s in active})
     for _ in range(limit):
@@ -175,7 +176,7 @@ def advance(names: Iterable[str] | None = None, max_batches: int | None = None) 
 
 
 class _Batch:
-    def __init__(self, subscriber: Subscriber, owner: str, state: ProjectionState) -> None:
+    def __init__(self, subscriber: Subscriber, owner: str, state: ProcessState) -> None:
         self.subscriber = subscriber
         self.owner = owner
         self.state = state
@@ -243,7 +244,6 @@ class _Batch:
             state.tx_id, state.position = self.passed.tx_id, self.passed.position
             now = timezone.now()
             state.failures += 1
-            state.failed_track = "live"
             state.error = trace.strip().splitlines()[-1]
             state.error_position = recorded.position
             state.error_traceback = trace

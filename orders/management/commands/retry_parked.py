@@ -7,11 +7,11 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from projections.engine import subscribers
+from orders.processes import runner as subscribers
 
 
 class Command(BaseCommand):
-    help = "Make parked work due now (see `manage.py projections`) and wake the runners."
+    help = "Make parked work due now (see `manage.py projections`) and wake the runner."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("name", help="the subscriber, e.g. fulfillment")
