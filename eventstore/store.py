@@ -304,15 +304,17 @@ def read_all(
         f"SELECT {COLUMNS} FROM {TABLE} WHERE {recorder.after()}"
         f"{recorder.horizon()} ORDER BY tx_id, position LIMIT %s"
     )
-    return _fetch(connection, sql, [after.tx_id, after.position, limit])
+    return _fetch(connection, sql, [after.tx_id, after.position, limit], refresh=True)
 
 
 def head(*, using: str = DEFAULT_DB_ALIAS) -> Checkpoint:
     """The checkpoint of the last event a reader can safely see now."""
     connection = connections[using]
-    where = recorders.for_connection(connection).horizon().replace(" AND ", " WHERE ", 1)
+    recorder = recorders.for_connection(connection)
+    where = recorder.horizon().replace(" AND ", " WHERE ", 1)
     sql = f"SELECT tx_id, position FROM {TABLE}{where} ORDER BY tx_id DESC, position DESC LIMIT 1"
     with connection.cursor() as cursor:
+        recorder.refresh_horizon(connection, cursor)
         cursor.execute(sql, [])
         row = cursor.fetchone()
     return Checkpoint(*row) if row else START
@@ -337,9 +339,13 @@ def count_after(checkpoint: Checkpoint, *, using: str = DEFAULT_DB_ALIAS) -> int
         return int(cursor.fetchone()[0])
 
 
-def _fetch(connection: Any, sql: str, params: list[Any]) -> list[RecordedEvent]:
+def _fetch(
+    connection: Any, sql: str, params: list[Any], *, refresh: bool = False
+) -> list[RecordedEvent]:
     recorder = recorders.for_connection(connection)
     with connection.cursor() as cursor:
+        if refresh:
+            recorder.refresh_horizon(connection, cursor)
         recorder.prepare_read(cursor)
         cursor.execute(sql, params)
         return _decode_rows(recorder.native_values, cursor.fetchall())

@@ -52,6 +52,10 @@ class Recorder(Protocol):
         """SQL (`` AND ...``) keeping the rows a reader may safely see now."""
         ...
 
+    def refresh_horizon(self, connection: Any, cursor: Any) -> None:
+        """Run before a query that uses ``horizon()``."""
+        ...
+
     def prepare_read(self, cursor: Any) -> None:
         """Set the cursor up to fetch rows for ``decode``."""
         ...

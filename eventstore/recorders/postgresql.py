@@ -80,6 +80,14 @@ class PostgreSQLRecorder:
     def horizon(self) -> str:
         return f" AND tx_id < {_HORIZON}"
 
+    def refresh_horizon(self, connection: Any, cursor: Any) -> None:
+        # PostgreSQL caches what a transaction reads of pg_stat_activity until the
+        # transaction ends: without a refresh, a transaction begun in another database
+        # after the first read would count as ours and hold the reader back. Outside a
+        # transaction every statement reads afresh.
+        if connection.in_atomic_block:
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+
     def prepare_read(self, cursor: Any) -> None:
         """Let psycopg parse ``timestamptz`` in C on this cursor, and hand ``json``
         over as the stored text (the store decodes it once).

@@ -76,6 +76,9 @@ class SQLiteRecorder:
     def horizon(self) -> str:
         return ""
 
+    def refresh_horizon(self, connection: Any, cursor: Any) -> None:
+        pass
+
     def prepare_read(self, cursor: Any) -> None:
         pass
 

@@ -124,3 +124,53 @@ def test_a_transaction_open_in_another_database_does_not_hold_the_log_back():
     finally:
         other.rollback()
         other.close()
+
+
+def test_a_reader_in_a_transaction_sees_past_transactions_begun_later_in_another_database():
+    """PostgreSQL caches what a transaction reads of pg_stat_activity until it ends, so
+    a reader must refresh it, or a transaction that began in another database after
+    its first read would hold it back for the rest of its transaction."""
+    import psycopg
+
+    settings = connection.settings_dict
+
+    def elsewhere() -> psycopg.Connection:
+        other = psycopg.connect(
+            host=settings["HOST"] or None,
+            port=settings["PORT"] or None,
+            user=settings["USER"] or None,
+            dbname="postgres",
+        )
+        other.execute("SELECT pg_current_xact_id()")  # holds an id, stays open
+        return other
+
+    def append_elsewhere_in_time(stream_id: str) -> None:
+        def write() -> None:
+            try:
+                store.append(stream_id, "s", [store.NewEvent("Seen", {})], store.NO_STREAM)
+            finally:
+                connections.close_all()
+
+        writer = threading.Thread(target=write)
+        writer.start()
+        writer.join(10)
+
+    first = elsewhere()
+    try:
+        with transaction.atomic():
+            append_elsewhere_in_time("s-1")
+            seen = store.read_all()  # consults pg_stat_activity while `first` runs
+            first.rollback()
+            second = elsewhere()  # began after that read
+            try:
+                append_elsewhere_in_time("s-2")
+                later = store.read_all(after=seen[-1].checkpoint)
+                head = store.head()
+            finally:
+                second.rollback()
+                second.close()
+    finally:
+        first.close()
+    assert [e.stream_id for e in seen] == ["s-1"]
+    assert [e.stream_id for e in later] == ["s-2"]
+    assert head == later[-1].checkpoint
