@@ -179,6 +179,8 @@ AXES_RESET_ON_SUCCESS = False
 # Failures are what the lockout needs; a log row of every success would also give each
 # API login a session.
 AXES_DISABLE_ACCESS_LOG = True
+# Its start-up banner would print on every manage.py command and worker start.
+AXES_VERBOSE = False
 
 # Chronicle's own knobs.
 SHOP_CURRENCY = os.environ.get("SHOP_CURRENCY", "EUR")
