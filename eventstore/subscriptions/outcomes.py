@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import enum
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 
@@ -38,3 +40,24 @@ class Report:
     @property
     def total(self) -> int:
         return sum(self.events.values())
+
+
+def in_rounds(
+    advance: Callable[..., Report], names: Sequence[str], rounds: int, seconds: float
+) -> Report:
+    """Rounds of one batch per reader (every one when ``names`` is empty) until none is
+    behind, ``rounds`` rounds or about ``seconds`` have gone by; so no reader's backlog
+    keeps the others waiting. ``advance(names_or_None, max_batches=1)`` runs a round."""
+    active: list[str] | None = list(names) if names else None
+    deadline = time.monotonic() + seconds
+    report = Report()
+    for _ in range(rounds):
+        found = advance(active, max_batches=1)
+        for name, count in found.events.items():
+            report.events[name] = report.events.get(name, 0) + count
+        report.failed += [name for name in found.failed if name not in report.failed]
+        report.behind = found.behind
+        if not found.behind or time.monotonic() > deadline:
+            break
+        active = found.behind
+    return report

@@ -7,12 +7,11 @@ The events its commands append wake the projections through ``EVENTSTORE_AFTER_C
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 
 from django.conf import settings
 
-from eventstore.subscriptions.outcomes import Report
+from eventstore.subscriptions.outcomes import Report, in_rounds
 from orders.processes import dispatch, runner
 
 
@@ -28,16 +27,9 @@ def catch_up(*names: str) -> int:
 def advance(names: Sequence[str] = ()) -> Report:
     """Rounds of one batch per process until none is behind, ``PROCESSES_BATCHES_PER_TASK``
     rounds or ``PROCESSES_SECONDS_PER_TASK`` have gone by."""
-    active: list[str] | None = list(names) if names else None
-    deadline = time.monotonic() + settings.PROCESSES_SECONDS_PER_TASK
-    report = Report()
-    for _ in range(settings.PROCESSES_BATCHES_PER_TASK):
-        found = runner.advance(active, max_batches=1)
-        for name, count in found.events.items():
-            report.events[name] = report.events.get(name, 0) + count
-        report.failed += [name for name in found.failed if name not in report.failed]
-        report.behind = found.behind
-        if not found.behind or time.monotonic() > deadline:
-            break
-        active = found.behind
-    return report
+    return in_rounds(
+        runner.advance,
+        names,
+        settings.PROCESSES_BATCHES_PER_TASK,
+        settings.PROCESSES_SECONDS_PER_TASK,
+    )
