@@ -15,21 +15,14 @@ are left alone.
 
 from __future__ import annotations
 
-import os
 import threading
-from uuid import uuid4
 
 import pytest
-import redis
 from django.db import connections
-from django_q.brokers.redis_broker import Redis
 from django_q.conf import Conf
 from django_q.models import Schedule
-from django_q.tasks import async_task
 
-from orders.processes import dispatch as process_dispatch
 from orders.processes.runner import names as subscriber_names
-from projections.engine import dispatch
 from projections.engine.projection import names as projection_names
 from tests.faults import processes
 from tests.faults.checks import (
@@ -41,10 +34,10 @@ from tests.faults.checks import (
     rebuilt_read_models,
     shop,
 )
+from tests.faults.redis_queue import REDIS_URL, own_queue
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
-REDIS_URL = os.environ.get("FAULTS_REDIS_URL", "redis://127.0.0.1:6379/0")
 WRITERS, ORDERS_EACH = 3, 12
 CLUSTERS = ("cluster-a", "cluster-b")
 SETTLE_SECONDS = 50
@@ -53,24 +46,10 @@ SETTLE_SECONDS = 50
 @pytest.fixture
 def queue(monkeypatch):
     """A Redis queue of this test's own; the wake-ups of this process's commits go to it."""
-    connection = redis.Redis.from_url(REDIS_URL)
-    try:
-        connection.ping()
-    except redis.RedisError as error:
-        pytest.skip(f"needs Redis at {REDIS_URL}: {error}")
-    name = f"chronicle-faults-{uuid4().hex[:10]}"
-    broker = Redis(list_key=name)
-    broker.connection = connection
-
-    def enqueue(func, *args, **kwargs):
-        return async_task(func, *args, broker=broker, **kwargs)
-
-    monkeypatch.setattr(dispatch, "async_task", enqueue)
-    monkeypatch.setattr(process_dispatch, "async_task", enqueue)
-    monkeypatch.setattr(Conf, "SYNC", False)
-    Schedule.objects.all().delete()  # only the wake-ups drive the clusters
-    yield name
-    connection.delete(broker.list_key)
+    with own_queue(monkeypatch) as name:
+        monkeypatch.setattr(Conf, "SYNC", False)
+        Schedule.objects.all().delete()  # only the wake-ups drive the clusters
+        yield name
 
 
 def start_cluster(name: str, queue: str, log_dir) -> processes.Process:

@@ -24,22 +24,16 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from uuid import uuid4
 
 import pytest
-import redis
 from django.db import connections
-from django_q.brokers.redis_broker import Redis
 from django_q.conf import Conf
 from django_q.models import Schedule
-from django_q.tasks import async_task
 
 from eventstore import store
 from eventstore.models import Event
-from orders.processes import dispatch as process_dispatch
 from orders.processes.fulfillment import NAME as FULFILLMENT
 from orders.processes.state import ProcessState
-from projections.engine import dispatch
 from projections.models import ProjectionState
 from tests.faults import processes
 from tests.faults.checks import (
@@ -50,10 +44,10 @@ from tests.faults.checks import (
     rebuilt_read_models,
     shop,
 )
+from tests.faults.redis_queue import REDIS_URL, own_queue
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
-REDIS_URL = os.environ.get("FAULTS_REDIS_URL", "redis://127.0.0.1:6379/0")
 CLIENTS = 5
 PAUSE_BETWEEN_ORDERS = 0.5  # seconds: a pace the workers keep up with on a shared 2-CPU machine
 EVENTS_BEFORE_THE_FAULT = 40
@@ -70,22 +64,8 @@ def broker(request, monkeypatch) -> Iterator[dict[str, str]]:
     if request.param == "orm":
         yield {}
         return
-    connection = redis.Redis.from_url(REDIS_URL)
-    try:
-        connection.ping()
-    except redis.RedisError as error:
-        pytest.skip(f"needs Redis at {REDIS_URL}: {error}")
-    queue = f"chronicle-faults-{uuid4().hex[:10]}"
-    redis_broker = Redis(list_key=queue)
-    redis_broker.connection = connection
-
-    def enqueue(func, *args, **kwargs):
-        return async_task(func, *args, broker=redis_broker, **kwargs)
-
-    monkeypatch.setattr(dispatch, "async_task", enqueue)
-    monkeypatch.setattr(process_dispatch, "async_task", enqueue)
-    yield {"REDIS_URL": REDIS_URL, "FAULTS_Q_QUEUE": queue}
-    connection.delete(queue)
+    with own_queue(monkeypatch) as queue:
+        yield {"REDIS_URL": REDIS_URL, "FAULTS_Q_QUEUE": queue}
 
 
 class Clients:
