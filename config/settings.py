@@ -30,6 +30,19 @@ SECRET_KEY = os.environ.get("SECRET_KEY") or (
 )
 if not SECRET_KEY:
     raise RuntimeError("SECRET_KEY must be set when DEBUG is off")
+# Keys that must never live in the database (README, "Compliance"): the
+# key-encryption key wraps every customer's data key; the integrity key signs the
+# log's chain hashes and seals, and keys the hashes that stand in for personal data
+# (the email claim). Each is 32 bytes, base64-encoded. Development keys while DEBUG is
+# on; `manage.py check --deploy` refuses production without them.
+_DEVELOPMENT_KEY_ENCRYPTION_KEY = "Y2hyb25pY2xlLWRldmVsb3BtZW50LWtlay0wMDAwMDA="
+_DEVELOPMENT_INTEGRITY_KEY = "Y2hyb25pY2xlLWRldmVsb3BtZW50LWludGVncml0eTA="
+KEY_ENCRYPTION_KEY = os.environ.get("CHRONICLE_KEY_ENCRYPTION_KEY") or (
+    _DEVELOPMENT_KEY_ENCRYPTION_KEY if DEBUG else ""
+)
+INTEGRITY_KEY = os.environ.get("CHRONICLE_INTEGRITY_KEY") or (
+    _DEVELOPMENT_INTEGRITY_KEY if DEBUG else ""
+)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
