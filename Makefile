@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint typecheck bench load clean
+.PHONY: install run test lint typecheck bench bench-peers load clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,22 @@ typecheck: install
 
 bench: install
 	$(PY) -m bench $(BENCH_ARGS)
+
+# The peer (the eventsourcing library) in a virtualenv of its own, made on first use.
+PEER_VENV := bench/peers/.venv
+PEER_SERVER ?= postgres://postgres@127.0.0.1:5432/postgres
+
+$(PEER_VENV)/.installed: bench/peers/requirements.txt
+	$(PYTHON) -m venv $(PEER_VENV)
+	$(PEER_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(PEER_VENV)/bin/python -m pip install --quiet -r bench/peers/requirements.txt
+	touch $@
+
+# Chronicle beside the peer on PostgreSQL (DATABASE_URL's server, else PEER_SERVER),
+# then on SQLite; BENCH_ARGS="--rounds 1" for a quick run.
+bench-peers: install $(PEER_VENV)/.installed
+	DATABASE_URL=$${DATABASE_URL:-$(PEER_SERVER)} $(PY) -m bench.peers $(BENCH_ARGS)
+	env -u DATABASE_URL $(PY) -m bench.peers $(BENCH_ARGS)
 
 # 20 clients for 60 s against gunicorn + two django-q2 workers on PostgreSQL
 # (DATABASE_URL=postgres://...), then checks the log and every read model.
