@@ -27,7 +27,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--rounds", type=int, default=5, help="rounds of each side (5)")
     parser.add_argument(
-        "--orders", type=int, default=1000, help="orders per round of (a), (b) and (d) (1000)"
+        "--orders", type=int, default=500, help="orders per round of (a), (b) and (d) (500)"
     )
     parser.add_argument(
         "--max-load",
