@@ -78,6 +78,7 @@ def run(options: argparse.Namespace, where: str, peer: PeerProcess, *, postgres:
             pause=options.pause,
         )
         baselines = raw.run(options.orders)
+        statements = chronicle.statements()
     finally:
         peer.close()
         chronicle.close()
@@ -90,6 +91,11 @@ def run(options: argparse.Namespace, where: str, peer: PeerProcess, *, postgres:
     print(report.ratios(verdicts(WORKLOADS, rounds), rounds))
     print(report.figures(rounds, peer.describe()))
     print(report.raw(baselines, postgres=postgres))
+    print(
+        "SQL statements per command through orders.handlers.execute, after-commit work "
+        "included (BEGIN and COMMIT aside): "
+        + ", ".join(f"{name} {count}" for name, count in statements.items())
+    )
 
 
 if __name__ == "__main__":

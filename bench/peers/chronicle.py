@@ -15,9 +15,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from functools import partial
+from typing import Any
 from uuid import UUID
 
 from django.conf import settings
+from django.db import connection
 from django.utils.module_loading import import_string
 
 from bench import eventstore_bench as es
@@ -75,6 +77,22 @@ class ChronicleSide:
         with hooks_silenced():
             figures |= self.batch_and_loads(tag, orders)
         return figures
+
+    def statements(self) -> dict[str, int]:
+        """SQL statements Django executes for one command through ``execute``, its
+        after-commit work included (BEGIN and COMMIT are the driver's: not counted)."""
+        counted: list[str] = []
+
+        def count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+            counted.append(sql)
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(count):
+            order_id = self.create_order()
+        created = len(counted)
+        with connection.execute_wrapper(count):
+            execute(c.PayOrder(order_id=order_id, payment_id="statements"))
+        return {"create-order": created, "pay": len(counted) - created}
 
     def create_order(self) -> UUID:
         item = c.ItemRequest(product_id=self.product_id, quantity=1)
