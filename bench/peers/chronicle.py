@@ -23,6 +23,7 @@ from django.db import connection
 from django.utils.module_loading import import_string
 
 from bench import eventstore_bench as es
+from bench.peers.rounds import SAY
 from eventstore.repository import Repository
 from orders import commands as c
 from orders.events import ShippingAddress
@@ -53,7 +54,7 @@ def hooks_silenced() -> Iterator[None]:
 class ChronicleSide:
     """Set up once (hooks, a customer, a product in stock), then one call per round."""
 
-    def __init__(self, say: Callable[[str], object] = print) -> None:
+    def __init__(self, say: Callable[[str], object] = SAY) -> None:
         global _configured
         # The store resolves its hooks once per process: put the stand-in first.
         _configured = tuple(import_string(p) for p in settings.EVENTSTORE_AFTER_COMMIT)

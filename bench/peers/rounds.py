@@ -16,11 +16,13 @@ import statistics
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 from bench.peers.workloads import Workload
 
 Figures = Mapping[str, float]  # workload key -> rate or milliseconds
 Side = Callable[[int], Figures]  # round number -> that side's figures
+SAY = partial(print, flush=True)  # progress reaches a redirected output as it happens
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,7 @@ def run_rounds(
     pause: float = 20.0,
     load: Callable[[], float] = lambda: os.getloadavg()[0],
     wait: Callable[[float], object] = time.sleep,
-    say: Callable[[str], object] = print,
+    say: Callable[[str], object] = SAY,
 ) -> list[Round]:
     sides = {"chronicle": chronicle, "peer": peer}
     rounds: list[Round] = []
