@@ -46,10 +46,11 @@ $(PEER_VENV)/.installed: bench/peers/requirements.txt
 	$(PEER_VENV)/bin/python -m pip install --quiet -r bench/peers/requirements.txt
 	touch $@
 
-# Chronicle beside the peer on PostgreSQL (DATABASE_URL's server, else PEER_SERVER),
-# then on SQLite; BENCH_ARGS="--rounds 1" for a quick run.
+# Chronicle beside the peer on PostgreSQL (DATABASE_URL's server if it is one, else
+# PEER_SERVER), then on SQLite; BENCH_ARGS="--rounds 1" for a quick run.
 bench-peers: install $(PEER_VENV)/.installed
-	DATABASE_URL=$${DATABASE_URL:-$(PEER_SERVER)} $(PY) -m bench.peers $(BENCH_ARGS)
+	url="$${DATABASE_URL:-}"; case "$$url" in postgres*) ;; *) url="$(PEER_SERVER)";; esac; \
+	DATABASE_URL="$$url" $(PY) -m bench.peers $(BENCH_ARGS)
 	env -u DATABASE_URL $(PY) -m bench.peers $(BENCH_ARGS)
 
 # 20 clients for 60 s against gunicorn + two django-q2 workers on PostgreSQL

@@ -1,7 +1,8 @@
-"""The pure parts of ``make bench-peers``: rounds, reruns, ratios and verdicts."""
+"""The pure parts of ``make bench-peers``: rounds, reruns, ratios, verdicts, their table."""
 
 from __future__ import annotations
 
+from bench.peers import report
 from bench.peers.rounds import Round, first_side, run_rounds, verdicts
 from bench.peers.workloads import MS, RATE, Workload
 
@@ -74,3 +75,19 @@ def test_a_rate_target_is_a_floor_and_a_time_target_a_ceiling():
     assert APPEND.met(2.0) and not APPEND.met(1.99)
     assert LOAD.met(0.6) and not LOAD.met(0.61)
     assert (APPEND.describe_target(), LOAD.describe_target()) == (">= 2", "<= 0.6")
+
+
+def test_the_ratio_table_shows_each_round_the_median_the_verdict_and_busy_rounds():
+    peer = {"a": 100.0}
+    rounds = [Round(0, 0.7, {"a": 150.0}, peer), Round(1, 3.1, {"a": 170.0}, peer, busy=True)]
+    printed = report.ratios(verdicts([APPEND], rounds), rounds)
+    header, _, append, load, *notes = printed.splitlines()
+    assert header.split() == [*"Chronicle ÷ peer".split(), "r1", "r2*"] + [
+        "median",
+        "min-max",
+        "target",
+        "met",
+    ]
+    assert append.split()[-7:] == ["1.50", "1.70", "1.60", "1.50-1.70", ">=", "2", "MISSED"]
+    assert load.split()[-2:] == ["0.70", "3.10"]
+    assert any("--max-load" in note for note in notes)
