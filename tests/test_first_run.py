@@ -212,3 +212,17 @@ def test_make_run_keeps_a_changed_demo_password_and_v_shows_the_worker(sqlite_en
     check = "from django.contrib.auth.models import User;"
     check += " print(User.objects.get(username='demo').check_password('mine-now'))"
     assert manage(sqlite_env, "shell", "-c", check).splitlines()[-1] == "True"
+
+
+def test_a_port_in_use_is_refused_before_anything_starts(sqlite_env):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {**sqlite_env, "HOST": "127.0.0.1", "PORT": str(port), "PY": sys.executable}
+        done = subprocess.run(
+            ["bash", "scripts/serve.sh"], cwd=ROOT, env=env, capture_output=True, text=True
+        )
+    assert done.returncode == 1
+    assert f"Port {port} on 127.0.0.1 is in use already; try PORT={port + 1}" in done.stderr
+    assert done.stdout == ""
