@@ -132,9 +132,16 @@ class Served:
         return self.process.wait(timeout=30)
 
     def stop(self) -> None:
+        """Whatever a failed test left running: the script, and the server and worker
+        it started in sessions of their own."""
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
+        for pid in processes_on(self.env["SQLITE_PATH"]):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
 
 def processes_on(sqlite_path: str) -> list[int]:
@@ -207,6 +214,7 @@ def test_make_run_keeps_a_changed_demo_password_and_v_shows_the_worker(sqlite_en
         assert served.ctrl_c() == 0
         # The cluster stopped its workers itself, in time: it was not killed.
         assert any("Q Cluster" in line and "has stopped" in line for line in served.more(1))
+        assert processes_on(sqlite_env["SQLITE_PATH"]) == []
     finally:
         served.stop()
     check = "from django.contrib.auth.models import User;"
