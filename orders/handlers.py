@@ -153,6 +153,12 @@ def handle_create_shipment(cmd: c.CreateShipment, uow: UnitOfWork) -> CommandRes
     return uow.shipments.save(shipment, cmd)
 
 
+def handle_ship_shipment(cmd: c.ShipShipment, uow: UnitOfWork) -> CommandResult:
+    shipment = uow.shipments.load(cmd.shipment_id, cmd.expected_version)
+    shipment.ship()
+    return uow.shipments.save(shipment, cmd)
+
+
 def handle_cancel_shipment(cmd: c.CancelShipment, uow: UnitOfWork) -> CommandResult:
     shipment = uow.shipments.load(cmd.shipment_id, cmd.expected_version)
     shipment.cancel(cmd.reason)
@@ -161,7 +167,7 @@ def handle_cancel_shipment(cmd: c.CancelShipment, uow: UnitOfWork) -> CommandRes
 
 def handle_mark_order_ready_to_ship(cmd: c.MarkOrderReadyToShip, uow: UnitOfWork) -> CommandResult:
     order = uow.orders.load(cmd.order_id, cmd.expected_version)
-    order.mark_ready_to_ship(cmd.shipment_id, cmd.tracking_number)
+    order.mark_ready_to_ship(cmd.shipment_id, cmd.shipment_reference)
     return uow.orders.save(order, cmd)
 
 
@@ -181,6 +187,7 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.ReleaseStock: handle_release_stock,
     c.IssueStock: handle_issue_stock,
     c.CreateShipment: handle_create_shipment,
+    c.ShipShipment: handle_ship_shipment,
     c.CancelShipment: handle_cancel_shipment,
     c.MarkOrderReadyToShip: handle_mark_order_ready_to_ship,
 }

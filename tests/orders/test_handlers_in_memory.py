@@ -62,7 +62,7 @@ def ship(uow: InMemoryUnitOfWork, order_id: UUID, product_id: UUID, quantity: in
             order_id=order_id,
             lines=(ShipmentLine(product_id, quantity),),
         ),
-        c.MarkOrderReadyToShip(order_id=order_id, shipment_id=shipment_id, tracking_number="T1"),
+        c.MarkOrderReadyToShip(order_id=order_id, shipment_id=shipment_id, shipment_reference="R1"),
         c.ShipOrder(order_id=order_id, carrier="DHL", tracking_number="T1"),
     ):
         execute(command, uow)
