@@ -36,13 +36,20 @@ def execute(command: c.Command, uow: UnitOfWork | None = None) -> CommandResult:
 
 def handle_register_customer(cmd: c.RegisterCustomer, uow: UnitOfWork) -> CommandResult:
     customer = Customer.register(cmd.customer_id, name=cmd.name, email=cmd.email, phone=cmd.phone)
-    return uow.customers.save(customer, cmd)
+    result = uow.customers.save(customer, cmd)
+    uow.claim_email(cmd.email, cmd.customer_id)
+    return result
 
 
 def handle_change_customer_email(cmd: c.ChangeCustomerEmail, uow: UnitOfWork) -> CommandResult:
+    """The customer's email claim moves with the email (released and claimed at once)."""
     customer = uow.customers.load(cmd.customer_id, cmd.expected_version)
+    unchanged = customer.email == cmd.email
     customer.change_email(cmd.email)
-    return uow.customers.save(customer, cmd)
+    result = uow.customers.save(customer, cmd)
+    if not unchanged:
+        uow.claim_email(cmd.email, cmd.customer_id)
+    return result
 
 
 def handle_add_product(cmd: c.AddProduct, uow: UnitOfWork) -> CommandResult:
