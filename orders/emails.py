@@ -50,7 +50,7 @@ def _claim_key() -> bytes:
 
 @dataclass(frozen=True)
 class Claims:
-    """Who claims what after ``claim_all``, and who shares a claimed email."""
+    """Who claims which key, and who shares an email an older customer claims."""
 
     claimed: dict[str, UUID]  # key → customer
     duplicates: list[tuple[UUID, UUID]]  # (customer left unclaimed, customer holding it)
