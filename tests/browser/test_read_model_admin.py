@@ -21,7 +21,7 @@ from projections.readmodels.order_list import OrderListProjection
 from tests.browser.admin_users import make_staff
 from tests.browser.shop_story import Shop, catch_up, open_shop
 
-pytestmark = [pytest.mark.browser, pytest.mark.postgres]
+pytestmark = pytest.mark.browser
 
 ORDERS = "/admin/projections/ordersummary/"
 HEALTH = "/admin/projections/projectionstate/"
