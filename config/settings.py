@@ -47,7 +47,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.admin_site.ChronicleAdminConfig",  # django.contrib.admin, Chronicle first
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -47,3 +47,25 @@ def test_the_events_list_fits_the_page_with_its_type_and_correlation_columns(sta
         ).first
         expect(cell).to_be_visible()
         expect(cell).to_be_in_viewport()
+
+
+def test_the_index_puts_chronicles_sections_first_with_names_that_say_what_they_are(
+    logged_in_page, admin_user
+):
+    page = logged_in_page(admin_user)  # a superuser sees every section
+    page.set_viewport_size({"width": 1400, "height": 900})
+    page.goto("/admin/")
+    shoot(page, "admin-index")
+    sections = page.locator("#content-main .module caption").all_inner_texts()
+    assert sections[:3] == ["EVENT STORE", "READ MODELS", "PROJECTION HEALTH"], sections
+    assert {"KNOX", "DJANGO Q", "AUTHENTICATION AND AUTHORIZATION"} <= set(sections[3:])
+    modules = page.locator("#content-main .module")
+    read_models = modules.filter(has=page.locator("caption", has_text="Read models"))
+    for name in ("Order list rows", "Order detail pages", "Customer directory entries"):
+        expect(read_models.get_by_role("link", name=name, exact=True)).to_be_visible()
+    expect(read_models.get_by_role("link", name="Projection states")).to_have_count(0)
+    health = modules.filter(has=page.locator("caption", has_text="Projection health"))
+    health.locator("#projections-projectionstate a").click()
+    expect(page.locator("h1")).to_contain_text("health")
+    sidebar = page.locator("#nav-sidebar .module caption").all_inner_texts()
+    assert sidebar[:3] == sections[:3], sidebar
