@@ -4,6 +4,7 @@ a landing page, and no page asks for a favicon that is not there."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -69,3 +70,46 @@ def test_the_index_puts_chronicles_sections_first_with_names_that_say_what_they_
     expect(page.locator("h1")).to_contain_text("health")
     sidebar = page.locator("#nav-sidebar .module caption").all_inner_texts()
     assert sidebar[:3] == sections[:3], sidebar
+
+
+def failed_requests(page: Page) -> list[str]:
+    """Every response of 400 or more the page receives from now on, as 'status url'."""
+    failures: list[str] = []
+    page.on(
+        "response", lambda r: failures.append(f"{r.status} {r.url}") if r.status >= 400 else None
+    )
+    return failures
+
+
+def test_view_site_leads_to_a_landing_page_with_the_admin_the_api_docs_and_healthz(
+    staff_page,
+):
+    page = staff_page
+    failures = failed_requests(page)
+    page.goto("/admin/")
+    page.get_by_role("link", name="View site").click()
+    expect(page).to_have_title("Chronicle")
+    shoot(page, "landing")
+    for link, target in (
+        ("Staff admin", "/admin/"),
+        ("API documentation", "/api/docs/"),
+        ("Health check", "/healthz"),
+    ):
+        page.goto("/")
+        page.get_by_role("link", name=link, exact=True).click()
+        expect(page).to_have_url(re.compile(f"^http://[^/]+{re.escape(target)}$"))
+    expect(page.locator("body")).to_contain_text('"status"')
+    assert failures == []
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/admin/", "/admin/eventstore/event/", "/admin/login/", "/api/docs/"]
+)
+def test_no_page_asks_for_a_favicon_that_is_not_there(page, path):
+    failures = failed_requests(page)
+    page.goto(path)
+    page.wait_for_load_state("networkidle")
+    assert failures == []
+    assert page.request.get("/favicon.ico").ok
+    declared = page.locator("link[rel=icon]").first.get_attribute("href")
+    assert declared and page.request.get(declared).ok
