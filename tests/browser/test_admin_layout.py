@@ -5,11 +5,15 @@ a landing page, and no page asks for a favicon that is not there."""
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
+from eventstore.models import Event
+from orders import commands as c
+from orders.handlers import execute
 from tests.browser.shop_story import open_shop
 
 pytestmark = pytest.mark.browser
@@ -113,3 +117,20 @@ def test_no_page_asks_for_a_favicon_that_is_not_there(page, path):
     assert page.request.get("/favicon.ico").ok
     declared = page.locator("link[rel=icon]").first.get_attribute("href")
     assert declared and page.request.get(declared).ok
+
+
+def test_the_chart_spreads_a_fresh_history_over_seconds_not_one_hourly_bar(staff_page):
+    open_shop()
+    time.sleep(1.1)  # a second of history more: at least two bars
+    execute(c.RegisterCustomer(name="Alan Turing", email="alan@example.com", phone=""))
+    page = staff_page
+    page.set_viewport_size({"width": 1400, "height": 900})
+    page.goto("/admin/")
+    chart = page.locator("#events-per-hour")
+    expect(chart).to_have_attribute("data-scale", "second")
+    expect(chart.locator("h2")).to_contain_text("Events per second")
+    bars = chart.locator("rect.bar")
+    assert bars.count() >= 2
+    counts = [int(n) for n in bars.evaluate_all("rs => rs.map(r => r.dataset.count)")]
+    assert sum(counts) == Event.objects.count()
+    shoot(page, "events-chart-fresh")
