@@ -134,3 +134,15 @@ def test_the_chart_spreads_a_fresh_history_over_seconds_not_one_hourly_bar(staff
     counts = [int(n) for n in bars.evaluate_all("rs => rs.map(r => r.dataset.count)")]
     assert sum(counts) == Event.objects.count()
     shoot(page, "events-chart-fresh")
+
+
+def test_the_health_page_shows_what_each_projection_applied_and_how_fast(staff_page):
+    open_shop()
+    page = staff_page
+    page.set_viewport_size({"width": 1400, "height": 900})
+    page.goto("/admin/projections/projectionstate/")
+    order_list = page.locator("#projection-order_list")
+    expect(order_list.locator(".throughput-applied")).to_have_text(str(Event.objects.count()))
+    expect(order_list.locator(".throughput-rate")).to_have_text(re.compile(r"^\d+$"))
+    expect(page.locator("#projection-fulfillment")).to_contain_text("not recorded")
+    shoot(page, "projection-health")
