@@ -8,6 +8,7 @@ dropped and put back in the same transaction; the application has no such path.
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -55,11 +56,15 @@ def django_db_modify_db_settings(request, django_db_modify_db_settings_parallel_
     ``SQLITE_TEST_PATH`` still names the file when set.
     """
     database = settings.DATABASES["default"]
-    if database["ENGINE"] != "django.db.backends.sqlite3" or database["TEST"].get("NAME"):
+    on_sqlite = database["ENGINE"] == "django.db.backends.sqlite3"
+    browsing = any("browser" in item.keywords for item in request.session.items)
+    if not on_sqlite or database["TEST"].get("NAME") or not browsing:
+        yield
         return
-    if any("browser" in item.keywords for item in request.session.items):
-        folder = Path(tempfile.mkdtemp(prefix="chronicle-test-"))
-        database["TEST"]["NAME"] = str(folder / "test.sqlite3")
+    folder = Path(tempfile.mkdtemp(prefix="chronicle-test-"))
+    database["TEST"]["NAME"] = str(folder / "test.sqlite3")
+    yield
+    shutil.rmtree(folder, ignore_errors=True)  # the database itself is gone by now
 
 
 @pytest.fixture
