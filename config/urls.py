@@ -3,7 +3,9 @@ query view's GET and the command view's POST (docs/architecture.md)."""
 
 from django.conf import settings
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path, re_path
+from django.views.generic import RedirectView, TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.forms import LockedAdminLoginForm
@@ -23,6 +25,9 @@ def shared(name: str, *views: type) -> type:
 
 
 urlpatterns = [
+    # What the admin's "View site" opens: where the admin, the API docs and /healthz are.
+    path("", TemplateView.as_view(template_name="landing.html"), name="landing"),
+    path("favicon.ico", RedirectView.as_view(url=static("chronicle/favicon.svg"), permanent=True)),
     path("admin/", admin.site.urls),
     path("api/auth/token/", AuthTokenApi.as_view(), name="auth-token"),
     path("api/auth/logout/", LogoutApi.as_view(), name="auth-logout"),

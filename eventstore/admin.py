@@ -94,9 +94,9 @@ class EventAdmin(ReadOnlyModelAdmin):
 
     @admin.display(description="Stream", ordering="stream_id")
     def stream(self, event: Event) -> SafeString:
-        return format_html(
-            '<a href="{}">{}</a>', pages.stream_url(event.stream_id), event.stream_id
-        )
+        url, stream_id = pages.stream_url(event.stream_id), event.stream_id
+        label = pages.short_stream(stream_id)
+        return format_html('<a href="{}" title="{}">{}</a>', url, stream_id, label)
 
     @admin.display(description="Correlation")
     def correlation(self, event: Event) -> SafeString:

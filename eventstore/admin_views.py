@@ -45,6 +45,13 @@ def short_id(value: UUID) -> str:
     return str(value)[:8]
 
 
+def short_stream(stream_id: str) -> str:
+    """``order-e8ffbba9…`` for ``order-e8ffbba9-1028-…``: the type and the id's first
+    eight characters; a short id (``stock-TEA-01``, ``cart-9``) stays whole."""
+    kind, dash, rest = stream_id.partition("-")
+    return f"{kind}-{rest[:8]}…" if dash and len(rest) > 12 else stream_id
+
+
 def event_url(position: int) -> str:
     """The admin page of the event at ``position`` (the event's primary key)."""
     return reverse("admin:eventstore_event_change", args=[position])

@@ -23,7 +23,7 @@ tables; a projection that needs facts from other streams keeps them in its own
 """
 
 from projections.engine.read_model import Lookup, ReadModel
-from projections.engine.state import CatchUpRequest, ProjectionState
+from projections.engine.state import CatchUpRequest, ProjectionProgress, ProjectionState
 from projections.readmodels.catalog import CatalogProduct
 from projections.readmodels.customer_directory import DirectoryCustomer
 from projections.readmodels.customer_statistics import CustomerStatistics
@@ -42,6 +42,7 @@ __all__ = [
     "OrderDetail",
     "OrderFields",
     "OrderSummary",
+    "ProjectionProgress",
     "ProjectionState",
     "ReadModel",
 ]

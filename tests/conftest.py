@@ -8,7 +8,12 @@ dropped and put back in the same transaction; the application has no such path.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from pathlib import Path
+
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.db.backends.sqlite3.base import DatabaseOperations as SQLiteOperations
 
@@ -39,6 +44,27 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords and not on_postgres:
             item.add_marker(skip_pg)
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(request, django_db_modify_db_settings_parallel_suffix):
+    """On SQLite, a run with browser tests keeps its test database in a file.
+
+    The live server answers from a thread with a connection of its own, which sees
+    an in-memory database only by sharing the test thread's connection; a file is
+    what a real server opens. Other runs keep the faster in-memory database;
+    ``SQLITE_TEST_PATH`` still names the file when set.
+    """
+    database = settings.DATABASES["default"]
+    on_sqlite = database["ENGINE"] == "django.db.backends.sqlite3"
+    browsing = any("browser" in item.keywords for item in request.session.items)
+    if not on_sqlite or database["TEST"].get("NAME") or not browsing:
+        yield
+        return
+    folder = Path(tempfile.mkdtemp(prefix="chronicle-test-"))
+    database["TEST"]["NAME"] = str(folder / "test.sqlite3")
+    yield
+    shutil.rmtree(folder, ignore_errors=True)  # the database itself is gone by now
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The admin index's overview: events per hour, orders by status, projection lag.
+"""The admin index's overview: events over time, orders by status, projection lag.
 
 Each part is computed only when the index template asks for it, and only for staff
 who may see what it summarises (the events, the order list, the projection
@@ -13,7 +13,6 @@ from functools import cached_property
 from typing import Any
 
 from django.db.models import Count
-from django.db.models.functions import TruncHour
 from django.urls import reverse
 from django.utils import timezone
 
@@ -22,8 +21,6 @@ from projections.admin import charts
 from projections.admin.base import active_generation, changelist_url
 from projections.engine.status import ProjectionStatus, projection_statuses
 from projections.models import ORDER_STATUSES, OrderSummary
-
-HOURS = 72
 
 
 @dataclass(frozen=True)
@@ -50,16 +47,19 @@ class Overview:
     def events_chart(self) -> charts.BarChart | None:
         if not self.user.has_perm("eventstore.view_event"):
             return None
-        this_hour = self.now.replace(minute=0, second=0, microsecond=0)
-        first = this_hour - (HOURS - 1) * charts.HOUR
+        oldest = Event.objects.order_by("position").values_list("recorded_at", flat=True)[:1]
+        span = max(self.now - oldest[0], dt.timedelta(0)) if oldest else dt.timedelta(0)
+        scale = charts.scale_for(span)
+        bars = charts.bars_for(span, scale)
+        first = scale.floor(self.now) - (bars - 1) * scale.step
         rows = (
             Event.objects.filter(recorded_at__gte=first)
-            .annotate(hour=TruncHour("recorded_at"))
+            .annotate(bar=scale.trunc("recorded_at"))
             .order_by()
-            .values_list("hour")
+            .values_list("bar")
             .annotate(count=Count("pk"))
         )
-        return charts.hourly(dict(rows), first, HOURS)
+        return charts.bucketed(dict(rows), scale, first, bars)
 
     @cached_property
     def orders_by_status(self) -> list[StatusCount] | None:
@@ -79,7 +79,3 @@ class Overview:
     @property
     def health_url(self) -> str:
         return reverse("admin:projections_projectionstate_changelist")
-
-    @property
-    def hours(self) -> int:
-        return HOURS

@@ -35,7 +35,7 @@ from django.utils import timezone
 from eventstore import backoff, store
 from eventstore.subscriptions import faults
 from eventstore.subscriptions.outcomes import BatchResult, Outcome, Report
-from projections.engine import locks, rebuilding
+from projections.engine import locks, rebuilding, throughput
 from projections.engine.projection import Decode, Projection, all_projections, get
 from projections.engine.reading import Log
 from projections.engine.rows import Rows
@@ -103,7 +103,7 @@ def run_batch(
             return BatchResult(Outcome.BUSY)
         if not state.rebuilding:
             rebuilding.forget_rows(projection.name)  # it ended in another process
-        now = timezone.now()
+        now, started = timezone.now(), time.perf_counter()
         rebuilding.retire_if_due(projection, state, now)
         waiting = False
         for track in tracks(state):
@@ -113,7 +113,11 @@ def run_batch(
             events = log.read(track.after, batch_size or track.batch_size)
             if events:
                 rows = rebuilding.rows(projection, state) if track.rebuild else None
-                return _apply(projection, state, track, events, now, log.decode, rows)
+                batch = _apply(projection, state, track, events, now, log.decode, rows)
+                if batch.events and not track.rebuild:
+                    seconds = time.perf_counter() - started
+                    throughput.record(projection.name, batch.events, seconds, now)
+                return batch
             if track.rebuild:
                 rebuilding.switch(projection, state, now)
                 return BatchResult(Outcome.SWITCHED)

@@ -1,5 +1,6 @@
 """The projections' bookkeeping tables: each projection's checkpoints, rebuild and
-last failure (``ProjectionState``), and the catch-up wake-up's claim (``CatchUpRequest``).
+last failure (``ProjectionState``), what it applied minute by minute
+(``ProjectionProgress``), and the catch-up wake-up's claim (``CatchUpRequest``).
 """
 
 from __future__ import annotations
@@ -57,6 +58,27 @@ class ProjectionState(models.Model):
         self.failures = 0
         self.failed_track = self.error = self.error_traceback = ""
         self.error_position = self.retry_at = None
+
+
+class ProjectionProgress(models.Model):
+    """What one projection applied in one minute: its live batches' events, their
+    count and the seconds they took (``projections.engine.throughput``)."""
+
+    name = models.CharField(max_length=64)
+    minute = models.DateTimeField()
+    events = models.PositiveIntegerField(default=0)
+    batches = models.PositiveIntegerField(default=0)
+    seconds = models.FloatField(default=0.0)
+    last_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name_plural = "projection progress"
+        constraints = [
+            models.UniqueConstraint(fields=["name", "minute"], name="projection_progress_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.minute:%Y-%m-%d %H:%M}: {self.events} events"
 
 
 class CatchUpRequest(models.Model):

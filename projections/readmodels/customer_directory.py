@@ -27,6 +27,8 @@ class DirectoryCustomer(ReadModel):
     registered_at = models.DateTimeField()
 
     class Meta:
+        verbose_name = "customer directory entry"
+        verbose_name_plural = "customer directory entries"
         constraints = [
             models.UniqueConstraint(
                 fields=["generation", "customer_id"], name="directory_customer_key"

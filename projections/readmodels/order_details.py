@@ -83,6 +83,8 @@ class OrderDetail(OrderFields):
     timeline = models.JSONField(default=list)
 
     class Meta:
+        verbose_name = "order detail page"
+        verbose_name_plural = "order detail pages"
         constraints = [
             models.UniqueConstraint(fields=["generation", "order_id"], name="order_detail_key"),
         ]

@@ -14,7 +14,8 @@ class OrderSummary(OrderFields):
     """A row of the order list (projection ``order_list``)."""
 
     class Meta:
-        verbose_name_plural = "order summaries"
+        verbose_name = "order list row"
+        verbose_name_plural = "order list rows"
         constraints = [
             models.UniqueConstraint(fields=["generation", "order_id"], name="order_summary_key"),
         ]

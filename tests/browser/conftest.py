@@ -1,9 +1,11 @@
 """Playwright fixtures: Debian's chromium, headless, against pytest-django's live server.
 
-Mark browser tests ``browser`` and ``postgres``: the live server answers from a
-thread with its own database connection, which cannot see pytest's in-memory
-SQLite test database, so tests/conftest.py skips them on SQLite. The browser is
-the system's /usr/bin/chromium; never run ``playwright install`` (no downloads).
+Mark browser tests ``browser``. They run on both backends: the live server answers
+from a thread with its own database connection, so on SQLite a run with browser
+tests keeps its test database in a file (``django_db_modify_db_settings`` in
+tests/conftest.py). The browser is the system's /usr/bin/chromium; never run
+``playwright install`` (no downloads). Without it the tests skip, saying how to
+install it; under ``CI=true`` they fail instead.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 # refuses to run beside one unless told it is safe (it is: nothing here is async).
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -39,10 +41,19 @@ VIEWPORT = {"width": 1366, "height": 900}
 STAFF_APPS = ("eventstore", "orders", "projections", "django_q")
 
 
+def require_chromium(chromium: Path = CHROMIUM) -> None:
+    """Skip when ``chromium`` is missing, saying how to install it; fail under ``CI=true``."""
+    if chromium.exists():
+        return
+    missing = f"{chromium} is missing; install it with: sudo apt-get install chromium"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{missing} (CI=true: browser tests may not be skipped)", pytrace=False)
+    pytest.skip(missing)
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium", pytrace=False)
+    require_chromium()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True

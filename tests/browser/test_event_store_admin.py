@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 from eventstore.models import Event
 from tests.browser.stories import Checkout, record_checkout
 
-pytestmark = [pytest.mark.browser, pytest.mark.postgres]
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture

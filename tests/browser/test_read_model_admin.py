@@ -21,7 +21,7 @@ from projections.readmodels.order_list import OrderListProjection
 from tests.browser.admin_users import make_staff
 from tests.browser.shop_story import Shop, catch_up, open_shop
 
-pytestmark = [pytest.mark.browser, pytest.mark.postgres]
+pytestmark = pytest.mark.browser
 
 ORDERS = "/admin/projections/ordersummary/"
 HEALTH = "/admin/projections/projectionstate/"
@@ -57,7 +57,8 @@ def test_staff_log_in_and_see_the_overview_on_the_admin_index(log_in, staff_user
     expect(page).to_have_url(re.compile(r"/admin/$"))
     chart = page.locator("#events-per-hour svg")
     expect(chart).to_be_visible()
-    expect(chart.locator("rect.bar")).to_have_count(1)  # the story happened this hour
+    expect(chart.locator("rect.bar").first).to_be_visible()  # the story, second by second
+    assert 1 <= chart.locator("rect.bar").count() <= 3
     statuses = page.locator("#orders-by-status")
     expect(statuses.locator('[data-status="PENDING"] .count')).to_have_text("1")
     expect(statuses.locator('[data-status="CANCELLED"] .count')).to_have_text("1")

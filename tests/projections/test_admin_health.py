@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 from django_q.conf import Conf
 from django_q.models import Success
 
+from eventstore.models import Event
 from orders import commands as c
 from orders.handlers import execute
 from projections.admin import views as admin_views
-from projections.engine import rebuilding, runner
-from projections.models import OrderSummary, ProjectionState
+from projections.engine import rebuilding, runner, throughput
+from projections.models import OrderSummary, ProjectionProgress, ProjectionState
 from projections.readmodels.order_list import OrderListProjection
 from tests.browser.admin_users import make_staff
 from tests.browser.shop_story import Shop, catch_up, open_shop
@@ -79,7 +83,11 @@ def test_health_shows_each_projections_state_checkpoint_lag_and_throughput(staff
     order_list = row_of(response, "order_list")
     assert order_list.status.state == "up to date"
     assert order_list.status.lag_events == 0
-    assert order_list.throughput.applied == order_list.throughput.recorded > 0
+    # What the runner applied: every event of the story, in the batches that caught up.
+    assert order_list.throughput.applied == Event.objects.count()
+    assert order_list.throughput.batches >= 1
+    assert order_list.throughput.per_second > 0
+    assert row_of(response, "fulfillment").throughput is None  # a process keeps no record
     page = response.content.decode()
     for name in ("catalog", "customer_directory", "customer_statistics", "order_list"):
         assert f'<tr id="projection-{name}" data-state="up to date">' in page
@@ -93,7 +101,35 @@ def test_a_projection_behind_shows_its_lag_in_events_and_seconds(staff_client, s
     assert order_list.status.state == "behind"
     assert order_list.status.lag_events >= 1
     assert order_list.status.lag_seconds >= 0
-    assert order_list.throughput.applied < order_list.throughput.recorded
+    assert order_list.throughput.applied == Event.objects.count() - 1  # not the payment yet
+
+
+def test_throughput_is_what_the_batches_applied_per_second_of_their_work():
+    now = timezone.now()
+    throughput.record("a_projection", 500, 1.5, now - dt.timedelta(seconds=30))
+    throughput.record("a_projection", 100, 0.5, now)
+    throughput.record("a_projection", 9_000, 1.0, now - dt.timedelta(minutes=20))  # too old
+    recent = throughput.recent(now)["a_projection"]
+    assert (recent.applied, recent.batches) == (600, 2)
+    assert recent.per_second == pytest.approx(300)  # 600 events in 2 s of work, not 600 / 15 min
+
+
+def test_a_new_minutes_record_drops_those_older_than_an_hour():
+    now = timezone.now()
+    throughput.record("a_projection", 5, 0.1, now - dt.timedelta(hours=2))
+    throughput.record("a_projection", 5, 0.1, now - dt.timedelta(minutes=59))
+    throughput.record("a_projection", 5, 0.1, now)
+    minutes = ProjectionProgress.objects.filter(name="a_projection").count()
+    assert minutes == 2
+
+
+def test_the_health_page_shows_the_rate_and_what_was_applied(staff_client, shop):
+    page = staff_client.get(HEALTH).content.decode()
+    row = page.split('id="projection-order_list"', 1)[1].split("</tr>", 1)[0]
+    assert f'<span class="throughput-applied">{Event.objects.count()}</span> applied in' in row
+    assert re.search(r'<span class="throughput-rate">\d+</span> events/s', row)
+    fulfillment = page.split('id="projection-fulfillment"', 1)[1].split("</tr>", 1)[0]
+    assert "not recorded" in fulfillment
 
 
 def test_a_failed_projection_shows_its_error_the_failing_event_and_the_traceback(

@@ -13,6 +13,7 @@ from eventstore.models import Event
 from orders import commands as c
 from orders.handlers import execute
 from projections.admin import charts
+from projections.admin.overview import Overview
 from tests.browser.admin_users import make_staff
 from tests.browser.shop_story import Shop, open_shop
 
@@ -40,15 +41,66 @@ def section(page: str, element_id: str) -> str:
     return page.split(f'id="{element_id}"', 1)[1].split("</div>\n", 1)[0]
 
 
-def test_the_index_charts_events_per_hour_as_an_inline_svg(staff_client, shop):
+def test_the_index_charts_a_fresh_history_per_second_as_an_inline_svg(staff_client, shop):
     page = index(staff_client)
     chart = page.split('id="events-per-hour"', 1)[1].split("</svg>", 1)[0]
     assert "<svg" in chart and "<script" not in chart
+    assert 'data-scale="second"' in chart  # the story took a second or two, not an hour
+    assert "Events per second" in chart
     counts = [int(n) for n in re.findall(r'<rect class="bar"[^>]* data-count="(\d+)"', chart)]
-    assert counts == [Event.objects.count()]  # every event of the story is from this hour
+    assert sum(counts) == Event.objects.count()
     assert f'id="events-total">{Event.objects.count()}<' in chart
-    hour = timezone.localtime().strftime("%Y-%m-%d %H:00")
-    assert f"<title>{hour}" in chart
+    assert re.search(
+        r"<title>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d–\d\d:\d\d:\d\d: \d+ events?</title>", chart
+    )
+
+
+@pytest.mark.parametrize(
+    "later, noun, bars",
+    [
+        (dt.timedelta(seconds=0), "second", charts.MIN_BARS),
+        (dt.timedelta(minutes=90), "minute", 91),
+        (dt.timedelta(days=3), "hour", 73),
+        (dt.timedelta(days=30), "day", 31),
+        (dt.timedelta(days=400), "day", charts.MAX_BARS),
+    ],
+)
+def test_the_charts_bars_follow_the_span_of_the_history(shop, later, noun, bars):
+    """Seen ``later`` than the story, its events fall into the first bars, or before them."""
+    admin = make_staff("chart-reader")
+    now = timezone.now() + later
+    chart = Overview(admin, now=now).events_chart
+    assert chart is not None
+    assert (chart.scale.noun, len(chart.bars)) == (noun, bars)
+    recorded = Event.objects.count()
+    assert chart.total == (recorded if bars < charts.MAX_BARS else 0)
+    assert chart.bars[-1].start <= timezone.localtime(now) < chart.bars[-1].start + chart.scale.step
+
+
+@pytest.mark.parametrize(
+    "span, noun",
+    [
+        (dt.timedelta(0), "second"),
+        (dt.timedelta(seconds=119), "second"),
+        (dt.timedelta(seconds=120), "minute"),
+        (dt.timedelta(hours=2), "hour"),
+        (dt.timedelta(days=5), "day"),
+        (dt.timedelta(days=4000), "day"),
+    ],
+)
+def test_the_scale_is_the_finest_that_shows_the_span_in_at_most_120_bars(span, noun):
+    assert charts.scale_for(span).noun == noun
+
+
+def test_a_bar_says_when_it_was_at_its_scale():
+    first = dt.datetime(2025, 3, 1, 22, 15, 30, tzinfo=UTC)
+    seconds = charts.bucketed({first: 2}, charts.SECONDS, first, 30)
+    assert seconds.bars[0].label == "2025-03-01 22:15:30–22:15:31: 2 events"
+    assert [m.label for m in seconds.marks] == ["22:15:30", "22:15:45"]
+    day = dt.datetime(2025, 3, 1, tzinfo=UTC)
+    days = charts.bucketed({day: 1}, charts.DAYS, day, 30)
+    assert days.bars[0].label == "Sat 01 Mar 2025: 1 event"
+    assert days.marks[0].label == "03 Mar"  # Mondays
 
 
 def test_the_index_loads_no_script_or_style_from_elsewhere(staff_client, shop):
@@ -108,7 +160,7 @@ def test_an_hourly_chart_has_one_bar_per_hour_scaled_to_a_round_peak():
 def test_an_hourly_chart_marks_each_midnight():
     first = dt.datetime(2025, 3, 1, 12, tzinfo=UTC)
     chart = charts.hourly({}, first, hours=48)
-    assert [mark.label for mark in chart.days] == ["Sun 02 Mar", "Mon 03 Mar"]
+    assert [mark.label for mark in chart.marks] == ["Sun 02 Mar", "Mon 03 Mar"]
     assert chart.busiest is None and chart.total == 0
 
 
