@@ -35,6 +35,7 @@ def _schema(
 
 class CustomerRegisterApi(CommandApi):
     success_status = 201
+    created_path = "/api/customers/{id}"
     uses_if_match = False
 
     @_schema(s.RegisterCustomerInput, 201, if_match=False, tag="customers")
@@ -83,6 +84,7 @@ class CustomerChangeEmailApi(CommandApi):
 
 class ProductAddApi(CommandApi):
     success_status = 201
+    created_path = "/api/products/{id}"
     uses_if_match = False
 
     @_schema(s.AddProductInput, 201, if_match=False, tag="products")
@@ -121,6 +123,7 @@ class ProductReceiveStockApi(_ProductCommandApi):
 
 class OrderCreateApi(CommandApi):
     success_status = 201
+    created_path = "/api/orders/{id}"
     uses_if_match = False
 
     @_schema(s.CreateOrderInput, 201, if_match=False, tag="orders")
