@@ -91,9 +91,9 @@ class CommandApi(APIView):
         if not allowed:
             raise PermissionDenied("you may not do this")
 
-    def require_found(self, found: bool, what: str) -> None:
+    def require_found(self, found: bool, what: str, which: object) -> None:
         if not found:
-            raise NotFound(f"no {what} here")
+            raise NotFound(f"no {what} {which}")
 
     def validated(self, serializer_class: type, request: Request) -> dict[str, Any]:
         serializer = serializer_class(data=request.data)

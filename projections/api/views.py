@@ -46,6 +46,7 @@ class PagePagination(PageNumberPagination):
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
+    invalid_page_message = "no page {page_number}"
 
     def get_next_link(self) -> str | None:
         return self._with_size(super().get_next_link())
