@@ -16,11 +16,15 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
+# serve.sh makes sure of the demo login (a changed password is kept) and ends with a
+# banner. The worker and django-q2 log at WARNING: `make run V=1` for INFO,
+# WORKER_LOG_LEVEL=DEBUG for everything.
+WORKER_LOG_LEVEL ?= $(if $(V),INFO,WARNING)
+
 run: install
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py demo_user
-	$(PY) manage.py seed_demo --if-empty
-	HOST=$(HOST) PORT=$(PORT) PY=$(PY) bash scripts/serve.sh
+	Q_LOG_LEVEL=$(WORKER_LOG_LEVEL) $(PY) manage.py seed_demo --if-empty
+	HOST=$(HOST) PORT=$(PORT) PY=$(PY) WORKER_LOG_LEVEL=$(WORKER_LOG_LEVEL) bash scripts/serve.sh
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)

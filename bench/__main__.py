@@ -51,6 +51,8 @@ def main(argv: list[str]) -> None:
     # Production settings: with DEBUG on, Django also logs every query in memory.
     os.environ["DEBUG"] = "0"
     os.environ.setdefault("SECRET_KEY", "chronicle-bench-throwaway-key")
+    # The email claims' key derives from it; base64 of "chronicle-bench-throwaway-key-32".
+    os.environ.setdefault("CHRONICLE_INTEGRITY_KEY", "Y2hyb25pY2xlLWJlbmNoLXRocm93YXdheS1rZXktMzI=")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     # Installs bench/baseline, the plain endpoint the HTTP benchmark compares with.
     os.environ["CHRONICLE_BENCH"] = "1"

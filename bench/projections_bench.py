@@ -123,7 +123,7 @@ class History:
                 self.reserved[product] += quantity
                 reserved = self.reserved[product]
                 yield _inventory(product, ev.StockReserved(product, order_id, quantity, reserved))
-            yield _order(ev.OrderReadyToShip(order_id, uuid.uuid5(order_id, "s"), f"TRK-{n}"))
+            yield _order(ev.OrderReadyToShip(order_id, uuid.uuid5(order_id, "s"), f"CHR{n:012d}"))
 
     def ship_or_cancel(self, n: int) -> Iterator[Step]:
         order_id, lines, total = self.orders[n]

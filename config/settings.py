@@ -253,9 +253,13 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    # django-q2's own lines ("Enqueued [chronicle] 12" for every wake-up, in the web
+    # process too): `make run` keeps them to warnings unless asked (scripts/serve.sh).
+    "loggers": {"django-q": {"level": os.environ.get("Q_LOG_LEVEL", LOG_LEVEL)}},
 }

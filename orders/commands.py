@@ -139,6 +139,11 @@ class CreateShipment(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ShipShipment(Command):
+    shipment_id: UUID
+
+
+@dataclass(frozen=True, kw_only=True)
 class CancelShipment(Command):
     shipment_id: UUID
     reason: str
@@ -148,4 +153,4 @@ class CancelShipment(Command):
 class MarkOrderReadyToShip(Command):
     order_id: UUID
     shipment_id: UUID
-    tracking_number: str
+    shipment_reference: str

@@ -70,6 +70,12 @@ class DuplicateSku(DomainError):
     code = "duplicate_sku"
 
 
+class DuplicateEmail(DomainError):
+    """Another customer has this email, in this case or another (409)."""
+
+    code = "duplicate_email"
+
+
 class DuplicateUsername(DomainError):
     """The login's username is taken, in this case or another (409)."""
 

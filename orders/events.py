@@ -13,6 +13,7 @@ from decimal import Decimal
 from uuid import UUID
 
 from eventstore.events import DomainEvent, event
+from eventstore.upcasting import Data, upcaster
 
 
 @dataclass(frozen=True)
@@ -187,13 +188,27 @@ class ShipmentLine:
     quantity: int
 
 
-@event("ShipmentCreated")
+# One order has one tracking number: the carrier's, recorded by OrderShipped. What
+# Chronicle generates for a shipment (CHR...) is its own reference, the label's id;
+# v1 of ShipmentCreated and OrderReadyToShip called it a tracking number.
+
+
+@event("ShipmentCreated", schema_version=2)
 @dataclass(frozen=True)
 class ShipmentCreated(DomainEvent):
     shipment_id: UUID
     order_id: UUID
-    tracking_number: str
+    shipment_reference: str
     lines: tuple[ShipmentLine, ...]
+
+
+@event("ShipmentShipped")
+@dataclass(frozen=True)
+class ShipmentShipped(DomainEvent):
+    """The parcel left with its order (whose OrderShipped names carrier and tracking number)."""
+
+    shipment_id: UUID
+    order_id: UUID
 
 
 @event("ShipmentCancelled")
@@ -204,14 +219,24 @@ class ShipmentCancelled(DomainEvent):
     reason: str
 
 
-@event("OrderReadyToShip")
+@event("OrderReadyToShip", schema_version=2)
 @dataclass(frozen=True)
 class OrderReadyToShip(DomainEvent):
     """Every line is reserved and a shipment exists: staff may ship."""
 
     order_id: UUID
     shipment_id: UUID
-    tracking_number: str
+    shipment_reference: str
+
+
+@upcaster("ShipmentCreated", 1)
+@upcaster("OrderReadyToShip", 1)
+def _tracking_number_becomes_shipment_reference(data: Data) -> Data:
+    """v1 stored the generated reference as ``tracking_number``; v2 names it for what it is."""
+    return {
+        ("shipment_reference" if key == "tracking_number" else key): value
+        for key, value in data.items()
+    }
 
 
 @event("OrderRefunded")

@@ -36,13 +36,20 @@ def execute(command: c.Command, uow: UnitOfWork | None = None) -> CommandResult:
 
 def handle_register_customer(cmd: c.RegisterCustomer, uow: UnitOfWork) -> CommandResult:
     customer = Customer.register(cmd.customer_id, name=cmd.name, email=cmd.email, phone=cmd.phone)
-    return uow.customers.save(customer, cmd)
+    result = uow.customers.save(customer, cmd)
+    uow.claim_email(cmd.email, cmd.customer_id)
+    return result
 
 
 def handle_change_customer_email(cmd: c.ChangeCustomerEmail, uow: UnitOfWork) -> CommandResult:
+    """The customer's email claim moves with the email (released and claimed at once)."""
     customer = uow.customers.load(cmd.customer_id, cmd.expected_version)
+    unchanged = customer.email == cmd.email
     customer.change_email(cmd.email)
-    return uow.customers.save(customer, cmd)
+    result = uow.customers.save(customer, cmd)
+    if not unchanged:
+        uow.claim_email(cmd.email, cmd.customer_id)
+    return result
 
 
 def handle_add_product(cmd: c.AddProduct, uow: UnitOfWork) -> CommandResult:
@@ -153,6 +160,12 @@ def handle_create_shipment(cmd: c.CreateShipment, uow: UnitOfWork) -> CommandRes
     return uow.shipments.save(shipment, cmd)
 
 
+def handle_ship_shipment(cmd: c.ShipShipment, uow: UnitOfWork) -> CommandResult:
+    shipment = uow.shipments.load(cmd.shipment_id, cmd.expected_version)
+    shipment.ship()
+    return uow.shipments.save(shipment, cmd)
+
+
 def handle_cancel_shipment(cmd: c.CancelShipment, uow: UnitOfWork) -> CommandResult:
     shipment = uow.shipments.load(cmd.shipment_id, cmd.expected_version)
     shipment.cancel(cmd.reason)
@@ -161,7 +174,7 @@ def handle_cancel_shipment(cmd: c.CancelShipment, uow: UnitOfWork) -> CommandRes
 
 def handle_mark_order_ready_to_ship(cmd: c.MarkOrderReadyToShip, uow: UnitOfWork) -> CommandResult:
     order = uow.orders.load(cmd.order_id, cmd.expected_version)
-    order.mark_ready_to_ship(cmd.shipment_id, cmd.tracking_number)
+    order.mark_ready_to_ship(cmd.shipment_id, cmd.shipment_reference)
     return uow.orders.save(order, cmd)
 
 
@@ -181,6 +194,7 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.ReleaseStock: handle_release_stock,
     c.IssueStock: handle_issue_stock,
     c.CreateShipment: handle_create_shipment,
+    c.ShipShipment: handle_ship_shipment,
     c.CancelShipment: handle_cancel_shipment,
     c.MarkOrderReadyToShip: handle_mark_order_ready_to_ship,
 }

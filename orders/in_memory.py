@@ -2,7 +2,7 @@
 
 It keeps in memory what the event-store wiring keeps in the database: each
 aggregate as last saved (copied in and out, so a handler's unsaved changes never
-leak), the events saved, in order, SKU claims and an order-number counter. ``run``
+leak), the events saved, in order, SKU and email claims and an order-number counter. ``run``
 keeps all of a command, before-commit work included, or, when anything raises,
 none of it. A save expects the version the aggregate was loaded at, as the store
 does (``ConcurrencyError``; ``VersionMismatch`` under If-Match), but nothing is
@@ -24,6 +24,7 @@ from eventstore.events import DomainEvent
 from eventstore.store import NO_STREAM
 from orders.commands import Command
 from orders.customer import Customer
+from orders.emails import normalised
 from orders.errors import VersionMismatch
 from orders.inventory import Inventory
 from orders.models import OrderNumber
@@ -36,6 +37,7 @@ from orders.unit_of_work import (
     CommandResult,
     Handler,
     UnitOfWork,
+    duplicate_email,
     duplicate_sku,
 )
 
@@ -48,6 +50,7 @@ class Memory:
     positions: dict[str, int] = field(default_factory=dict)  # a stream's last event
     events: list[DomainEvent] = field(default_factory=list)  # position n is events[n - 1]
     skus: dict[str, UUID] = field(default_factory=dict)
+    emails: dict[UUID, str] = field(default_factory=dict)  # customer → normalised email
     order_numbers: int = 0
 
 
@@ -119,6 +122,13 @@ class InMemoryUnitOfWork(UnitOfWork):
         if sku in self.memory.skus:
             raise duplicate_sku(sku)
         self.memory.skus[sku] = product_id
+
+    def claim_email(self, email: str, customer_id: UUID) -> None:
+        claimed = normalised(email)
+        others = (e for holder, e in self.memory.emails.items() if holder != customer_id)
+        if claimed in others:
+            raise duplicate_email()
+        self.memory.emails[customer_id] = claimed
 
     def allocate_order_number(self) -> str:
         self.memory.order_numbers += 1

@@ -1,5 +1,6 @@
-"""Write-side tables that are not events: who may act for which customer, and
-the counter behind human-readable order numbers."""
+"""Write-side tables that are not events: who may act for which customer, the
+counter behind human-readable order numbers, the claims that keep skus and emails
+unique, idempotency records and the process managers' memory."""
 
 from django.conf import settings
 from django.db import models
@@ -42,6 +43,18 @@ class SkuClaim(models.Model):
 
     def __str__(self) -> str:
         return self.sku
+
+
+class EmailClaim(models.Model):
+    """Keeps customers' emails unique whatever their case (orders.emails): claimed in the
+    transaction that records the email, moved by a change of email. ``key`` is a keyed
+    hash of the normalised email, never the email itself."""
+
+    key = models.CharField(max_length=64, unique=True)
+    customer_id = models.UUIDField(unique=True)
+
+    def __str__(self) -> str:
+        return f"email claim of customer {self.customer_id}"
 
 
 class IdempotencyRecord(models.Model):
@@ -136,4 +149,4 @@ class FulfillmentProcess(models.Model):
 # Registered with the app here; defined beside the runner that writes it.
 from orders.processes.state import ProcessState  # noqa: E402
 
-__all__ = ["CustomerAccount", "FulfillmentProcess", "OrderNumber", "ProcessState"]
+__all__ = ["CustomerAccount", "EmailClaim", "FulfillmentProcess", "OrderNumber", "ProcessState"]

@@ -70,6 +70,7 @@ def merge_lines(lines: list[OrderLine]) -> tuple[OrderLine, ...]:
 @dataclass
 class Order(Aggregate):
     stream_type: ClassVar[str] = ORDER_STREAM_TYPE
+    snapshot_schema_version: ClassVar[int] = 2  # 2: shipment_reference
 
     order_number: str = ""
     customer_id: UUID | None = None
@@ -80,10 +81,11 @@ class Order(Aggregate):
     currency: str = ""
     payment_id: str = ""
     carrier: str = ""
-    tracking_number: str = ""
+    tracking_number: str = ""  # the carrier's, from OrderShipped
     cancel_reason: str = ""
     fulfillment: str = ""
     shipment_id: UUID | None = None
+    shipment_reference: str = ""  # Chronicle's own, from OrderReadyToShip
 
     # Commands: check, then record.
 
@@ -172,10 +174,10 @@ class Order(Aggregate):
             self._record(OrderRefunded(self.id, self.payment_id, self.total, reason))
         self._record(OrderCancelled(order_id=self.id, reason=reason))
 
-    def mark_ready_to_ship(self, shipment_id: UUID, tracking_number: str) -> None:
+    def mark_ready_to_ship(self, shipment_id: UUID, shipment_reference: str) -> None:
         """Every line is reserved. Repeating it, or a cancellation meanwhile, changes nothing."""
         if self.status == PAID and self.fulfillment == Fulfillment.RESERVING:
-            self._record(OrderReadyToShip(self.id, shipment_id, tracking_number))
+            self._record(OrderReadyToShip(self.id, shipment_id, shipment_reference))
 
     def line_for(self, product_id: UUID) -> OrderLine | None:
         return next((line for line in self.lines if line.product_id == product_id), None)
@@ -236,6 +238,7 @@ class Order(Aggregate):
     def _ready(self, event: OrderReadyToShip) -> None:
         self.fulfillment = Fulfillment.READY_TO_SHIP
         self.shipment_id = event.shipment_id
+        self.shipment_reference = event.shipment_reference
 
     @apply.register
     def _refunded(self, event: OrderRefunded) -> None:

@@ -1,4 +1,10 @@
-"""The Shipment aggregate: the parcel that leaves for one order."""
+"""The Shipment aggregate: the parcel that leaves for one order.
+
+Its life follows the order's: CREATED once the order's stock is reserved, SHIPPED when
+the order ships, CANCELLED when the order is cancelled first. Its reference (CHR...) is
+Chronicle's own, the label's id; the tracking number is the carrier's, recorded by the
+order's ``OrderShipped``.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +15,10 @@ from typing import ClassVar
 from uuid import UUID
 
 from eventstore.aggregate import Aggregate
-from orders.events import ShipmentCancelled, ShipmentCreated, ShipmentLine
+from orders.events import ShipmentCancelled, ShipmentCreated, ShipmentLine, ShipmentShipped
+from orders.status import ShipmentStatus
 
-CREATED, CANCELLED = "CREATED", "CANCELLED"
+CREATED, SHIPPED, CANCELLED = ShipmentStatus.STATES
 
 
 def shipment_id_for(order_id: UUID) -> UUID:
@@ -19,16 +26,17 @@ def shipment_id_for(order_id: UUID) -> UUID:
     return uuid.uuid5(order_id, "shipment")
 
 
-def tracking_number_for(shipment_id: UUID) -> str:
+def shipment_reference_for(shipment_id: UUID) -> str:
     return f"CHR{shipment_id.hex[:12].upper()}"
 
 
 @dataclass
 class Shipment(Aggregate):
     stream_type: ClassVar[str] = "shipment"
+    snapshot_schema_version: ClassVar[int] = 2  # 2: reference, no longer tracking_number
 
     order_id: UUID | None = None
-    tracking_number: str = ""
+    reference: str = ""
     lines: tuple[ShipmentLine, ...] = ()
     status: str = ""
 
@@ -38,9 +46,14 @@ class Shipment(Aggregate):
     ) -> Shipment:
         shipment = cls(id=shipment_id)
         shipment._record(
-            ShipmentCreated(shipment_id, order_id, tracking_number_for(shipment_id), lines)
+            ShipmentCreated(shipment_id, order_id, shipment_reference_for(shipment_id), lines)
         )
         return shipment
+
+    def ship(self) -> None:
+        """The parcel leaves with its order; repeating it changes nothing."""
+        if self.status == CREATED:
+            self._record(ShipmentShipped(self.id, self.order_id or self.id))
 
     def cancel(self, reason: str) -> None:
         if self.status == CREATED:
@@ -52,12 +65,16 @@ class Shipment(Aggregate):
 
     @apply.register
     def _created(self, event: ShipmentCreated) -> None:
-        self.order_id, self.tracking_number, self.lines = (
+        self.order_id, self.reference, self.lines = (
             event.order_id,
-            event.tracking_number,
+            event.shipment_reference,
             event.lines,
         )
         self.status = CREATED
+
+    @apply.register
+    def _shipped(self, event: ShipmentShipped) -> None:
+        self.status = SHIPPED
 
     @apply.register
     def _cancelled(self, event: ShipmentCancelled) -> None:

@@ -1,6 +1,7 @@
 """An order's status vocabulary, stated once: the statuses of its life (PENDING →
 PAID → SHIPPED, or CANCELLED), the states of its fulfillment (a field of its own
-beside the status: how far the goods are), and which event sets which status.
+beside the status: how far the goods are), its shipment's statuses, and which event
+sets which status.
 
 The Order aggregate moves by these words and the read side shows them; plain
 Python, no Django (the domain's modules import none).
@@ -33,6 +34,15 @@ class Fulfillment:
     SHIPPED: Final = "shipped"
     REFUNDED: Final = "refunded"
     STATES: Final = (AWAITING_PAYMENT, RESERVING, READY_TO_SHIP, SHIPPED, REFUNDED)
+
+
+class ShipmentStatus:
+    """Where an order's shipment is; its life follows the order's."""
+
+    CREATED: Final = "CREATED"  # the order's stock is reserved
+    SHIPPED: Final = "SHIPPED"  # it left with the order
+    CANCELLED: Final = "CANCELLED"  # with the order, before it shipped
+    STATES: Final = (CREATED, SHIPPED, CANCELLED)
 
 
 # The event types that set an order's status; no other event changes it.

@@ -58,6 +58,7 @@ class OrderAsItWas:
     shipping_address: ShippingAddress | None
     payment_id: str
     shipment_id: UUID | None
+    shipment_reference: str
     carrier: str
     tracking_number: str
     cancel_reason: str
@@ -106,6 +107,7 @@ def order_as_it_was(
         shipping_address=order.shipping_address,
         payment_id=order.payment_id,
         shipment_id=order.shipment_id,
+        shipment_reference=order.shipment_reference,
         carrier=order.carrier,
         tracking_number=order.tracking_number,
         cancel_reason=order.cancel_reason,

@@ -1,7 +1,7 @@
 """The unit of work a command handler runs in: its repositories, its claims, its transaction.
 
 A handler sees only ``UnitOfWork``: one ``Aggregates`` per aggregate class (load,
-load_or_new, exists, save), a SKU claim and an order-number allocation. ``run``
+load_or_new, exists, save), a SKU claim, an email claim and an order-number allocation. ``run``
 calls the handler and commits what it saved together with the work registered by
 ``before_commit`` (the command API's idempotency record, a new customer's login),
 or none of it.
@@ -36,9 +36,10 @@ from eventstore.repository import Repository
 from orders import repositories
 from orders.commands import Command
 from orders.customer import Customer
-from orders.errors import DuplicateSku, VersionMismatch
+from orders.emails import email_key
+from orders.errors import DuplicateEmail, DuplicateSku, VersionMismatch
 from orders.inventory import Inventory
-from orders.models import OrderNumber, SkuClaim
+from orders.models import EmailClaim, OrderNumber, SkuClaim
 from orders.order import Order
 from orders.product import Product
 from orders.shipment import Shipment
@@ -118,6 +119,11 @@ class UnitOfWork(ABC):
         """Reserve ``sku`` for ``product_id``; ``DuplicateSku`` if another product has it."""
 
     @abstractmethod
+    def claim_email(self, email: str, customer_id: UUID) -> None:
+        """Make ``email`` the customer's claim, releasing the one it held;
+        ``DuplicateEmail`` if another customer has it, in any case."""
+
+    @abstractmethod
     def allocate_order_number(self) -> str:
         """An ORD-000123 number no other order has (a refused command may give it back)."""
 
@@ -136,6 +142,10 @@ class UnitOfWork(ABC):
 
 def duplicate_sku(sku: str) -> DuplicateSku:
     return DuplicateSku(f"a product with sku {sku!r} exists already")
+
+
+def duplicate_email() -> DuplicateEmail:
+    return DuplicateEmail("another customer has this email address")
 
 
 def _at(aggregate: A, expected_version: int | None) -> A:
@@ -213,6 +223,15 @@ class EventStoreUnitOfWork(UnitOfWork):
                 SkuClaim.objects.create(sku=sku, product_id=product_id)
         except IntegrityError:
             raise duplicate_sku(sku) from None
+
+    def claim_email(self, email: str, customer_id: UUID) -> None:
+        key = email_key(email)
+        try:
+            with transaction.atomic():  # a savepoint, as for the sku
+                if not EmailClaim.objects.filter(customer_id=customer_id).update(key=key):
+                    EmailClaim.objects.create(key=key, customer_id=customer_id)
+        except IntegrityError:  # the key is another customer's, or was claimed meanwhile
+            raise duplicate_email() from None
 
     def allocate_order_number(self) -> str:
         # Inside the command's transaction: a refused command gives its number back on

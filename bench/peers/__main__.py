@@ -49,6 +49,8 @@ def main(argv: list[str]) -> None:
     options = parse(argv)
     os.environ["DEBUG"] = "0"  # as in production: with it on, Django logs every query
     os.environ.setdefault("SECRET_KEY", "chronicle-bench-throwaway-key")
+    # The email claims' key derives from it; base64 of "chronicle-bench-throwaway-key-32".
+    os.environ.setdefault("CHRONICLE_INTEGRITY_KEY", "Y2hyb25pY2xlLWJlbmNoLXRocm93YXdheS1rZXktMzI=")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("LOG_LEVEL", "WARNING")  # not one line per enqueued wake
     url = os.environ.get("DATABASE_URL") or ""

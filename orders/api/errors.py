@@ -19,6 +19,7 @@ TITLES = {
     "last_item": "Last item",
     "insufficient_stock": "Insufficient stock",
     "duplicate_sku": "Duplicate SKU",
+    "duplicate_email": "Duplicate email",
     "duplicate_username": "Duplicate username",
     "not_ready_to_ship": "Not ready to ship",
     "version_mismatch": "Version mismatch",

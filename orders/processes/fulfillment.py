@@ -1,6 +1,7 @@
 """The fulfillment process manager: a paid order gets its stock reserved and a
-shipment, or is refunded and cancelled; a cancelled one gives its stock back; a
-shipped one takes its stock out of the warehouse.
+shipment, or is refunded and cancelled; a cancelled one gives its stock back and its
+shipment is cancelled; a shipped one takes its stock out of the warehouse and its
+shipment is shipped.
 
 It reacts to ``OrderPaid``, ``OrderCancelled`` and ``OrderShipped`` by sending
 commands, each through ``orders.handlers.execute`` in a transaction of its own (no
@@ -46,7 +47,7 @@ from orders.order import Order
 from orders.processes import memory
 from orders.processes.memory import Outcome
 from orders.repositories import inventories, orders, shipments
-from orders.shipment import shipment_id_for, tracking_number_for
+from orders.shipment import shipment_id_for, shipment_reference_for
 from orders.status import CANCELLED, PAID, Fulfillment
 
 NAME = "fulfillment"
@@ -124,7 +125,7 @@ def on_paid(steps: Steps, order: Order) -> Outcome | None:
         c.MarkOrderReadyToShip,
         order_id=order.id,
         shipment_id=shipment_id,
-        tracking_number=tracking_number_for(shipment_id),
+        shipment_reference=shipment_reference_for(shipment_id),
     )
     return Outcome(Process.READY_TO_SHIP, lines, shipment_id)
 
@@ -144,11 +145,14 @@ def on_cancelled(steps: Steps, order: Order) -> Outcome | None:
 
 
 def on_shipped(steps: Steps, order: Order) -> Outcome | None:
-    """The reserved stock leaves the warehouse."""
+    """The reserved stock leaves the warehouse, and the shipment with it."""
     lines = lines_of(order)
     for product_id, _ in lines:
         steps.send(f"issue:{product_id}", c.IssueStock, product_id=product_id, order_id=order.id)
-    return Outcome(Process.SHIPPED, lines)
+    if order.shipment_id is None:
+        return Outcome(Process.SHIPPED, lines)
+    steps.send("ship-shipment", c.ShipShipment, shipment_id=order.shipment_id)
+    return Outcome(Process.SHIPPED, lines, order.shipment_id)
 
 
 REACTIONS: dict[str, Callable[[Steps, Order], Outcome | None]] = {

@@ -96,6 +96,7 @@ def describe(order: OrderAsItWas) -> dict[str, str]:
         "Payment": order.payment_id or "—",
         "Shipping address": _address(order.shipping_address),
         "Shipment": str(order.shipment_id) if order.shipment_id else "—",
+        "Shipment reference": order.shipment_reference or "—",
         "Carrier": order.carrier or "—",
         "Tracking number": order.tracking_number or "—",
         "Cancel reason": order.cancel_reason or "—",

@@ -11,12 +11,12 @@ import django_filters as filters
 from django_filters.fields import ChoiceField as FilterChoiceField
 from rest_framework import serializers
 
-from orders.status import STATUSES
+from orders.status import STATUSES, ShipmentStatus
 
 # The stored vocabularies that are not the domain's (orders.status holds those).
 RESERVATIONS = ("reserved", "released", "issued")
 PAYMENT_STATES = ("UNPAID", "PAID", "REFUNDED")
-SHIPMENT_STATES = ("CREATED", "CANCELLED")
+SHIPMENT_STATES = ShipmentStatus.STATES
 PROJECTION_STATES_STORED = ("up to date", "behind", "rebuilding", "failing")
 
 

@@ -81,12 +81,19 @@ class PaymentOut(serializers.Serializer):
 
 class ShippingOut(serializers.Serializer):
     carrier = serializers.CharField()
-    tracking_number = serializers.CharField()
+    tracking_number = serializers.CharField(
+        help_text="The carrier's, given when the order shipped; empty before."
+    )
     shipment_id = serializers.UUIDField(allow_null=True)
+    shipment_reference = serializers.CharField(
+        help_text="Chronicle's own reference of the shipment (CHR...), the label's id, "
+        "once the stock is reserved; empty before. Not a tracking number."
+    )
     shipment_status = EnumField(
         enums.SHIPMENT_STATES,
         allow_blank=True,
-        help_text="CREATED once the stock is reserved, CANCELLED with the order; empty before.",
+        help_text="CREATED once the stock is reserved, then SHIPPED with the order or "
+        "CANCELLED with it; empty before.",
     )
 
 

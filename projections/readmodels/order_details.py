@@ -6,7 +6,14 @@ The fulfillment process's events on other streams reach the order's row too: eac
 line shows its reservation (from the product's ``StockReserved``, ``StockReleased``
 and ``StockIssued`` for this order) and the shipping its shipment. They move the
 row's ``position`` but not its ``version``, which is the order stream's (the ETag);
-each sets a state, so applying one twice changes nothing."""
+each sets a state, so applying one twice changes nothing.
+
+One tracking number per order: the carrier's, from ``OrderShipped``. What the
+fulfillment process generates when the stock is reserved (CHR...) is the shipment's
+reference, from ``OrderReadyToShip``. The shipment's status follows the order's
+(CREATED, then SHIPPED or CANCELLED): ``OrderShipped`` says SHIPPED at once, so a read
+after the ship command sees it, and the shipment's own ``ShipmentShipped`` says the
+same a moment later."""
 
 from __future__ import annotations
 
@@ -32,10 +39,12 @@ from orders.events import (
     ProductAdded,
     ShipmentCancelled,
     ShipmentCreated,
+    ShipmentShipped,
     StockIssued,
     StockReleased,
     StockReserved,
 )
+from orders.status import ShipmentStatus
 from projections.engine.projection import first_sight, handles, register
 from projections.engine.read_model import Lookup
 from projections.engine.rows import Key, Rows
@@ -56,8 +65,9 @@ class OrderDetail(OrderFields):
     unit_price, line_total, reservation}`` (``reservation``: None, ``reserved``,
     ``released`` or ``issued``, from the product's inventory events for this
     order); ``timeline`` holds ``{event_type, version, position, occurred_at,
-    description}``, oldest first. ``shipment_status`` is ``CREATED`` or
-    ``CANCELLED`` once the fulfillment process made a shipment.
+    description}``, oldest first. ``shipment_status`` is ``CREATED``, ``SHIPPED`` or
+    ``CANCELLED`` once the fulfillment process made a shipment; ``shipment_reference``
+    is its reference, ``tracking_number`` the carrier's.
     """
 
     customer_phone = models.CharField(max_length=50, blank=True)
@@ -68,6 +78,7 @@ class OrderDetail(OrderFields):
     carrier = models.CharField(max_length=100, blank=True)
     tracking_number = models.CharField(max_length=200, blank=True)
     shipment_id = models.UUIDField(null=True, blank=True)
+    shipment_reference = models.CharField(max_length=32, blank=True)
     shipment_status = models.CharField(max_length=16, blank=True)
     timeline = models.JSONField(default=list)
 
@@ -82,6 +93,13 @@ RESERVATION_STATES = {
     StockReserved.event_type: "reserved",
     StockReleased.event_type: "released",
     StockIssued.event_type: "issued",
+}
+
+
+SHIPMENT_STATES = {
+    ShipmentCreated.event_type: ShipmentStatus.CREATED,
+    ShipmentShipped.event_type: ShipmentStatus.SHIPPED,
+    ShipmentCancelled.event_type: ShipmentStatus.CANCELLED,
 }
 
 
@@ -146,6 +164,8 @@ class OrderDetailsProjection(OrderRowsProjection):
         row = super().order_shipped(rows, e, r)
         if row is not None:
             row.carrier, row.tracking_number = e.carrier, e.tracking_number
+            if row.shipment_status == ShipmentStatus.CREATED:
+                row.shipment_status = ShipmentStatus.SHIPPED
             _note(row, r, f"Shipped with {e.carrier}, tracking number {e.tracking_number}")
         return row
 
@@ -158,8 +178,8 @@ class OrderDetailsProjection(OrderRowsProjection):
     def order_ready_to_ship(self, rows: Rows, e: OrderReadyToShip, r: RecordedEvent) -> Any:
         row = super().order_ready_to_ship(rows, e, r)
         if row is not None:
-            row.tracking_number = e.tracking_number
-            _note(row, r, f"Stock reserved; ready to ship, tracking number {e.tracking_number}")
+            row.shipment_id, row.shipment_reference = e.shipment_id, e.shipment_reference
+            _note(row, r, f"Stock reserved; ready to ship, shipment {e.shipment_reference}")
         return row
 
     def order_refunded(self, rows: Rows, e: OrderRefunded, r: RecordedEvent) -> Any:
@@ -189,14 +209,19 @@ class OrderDetailsProjection(OrderRowsProjection):
             ]
             row.position = r.position
 
-    @handles(ShipmentCreated, ShipmentCancelled)
+    @handles(ShipmentCreated, ShipmentShipped, ShipmentCancelled)
     def shipment_changed(
-        self, rows: Rows, e: ShipmentCreated | ShipmentCancelled, r: RecordedEvent
+        self,
+        rows: Rows,
+        e: ShipmentCreated | ShipmentShipped | ShipmentCancelled,
+        r: RecordedEvent,
     ) -> None:
         row = rows.edit(OrderDetail, e.order_id)
         if row is not None:
             row.shipment_id = e.shipment_id
-            row.shipment_status = "CREATED" if isinstance(e, ShipmentCreated) else "CANCELLED"
+            if isinstance(e, ShipmentCreated):
+                row.shipment_reference = e.shipment_reference
+            row.shipment_status = SHIPMENT_STATES[r.event_type]
             row.position = r.position
 
     def _line(self, rows: Rows, line: OrderLine) -> dict[str, Any]:

@@ -46,6 +46,8 @@ CLIENTS = 3
 UP_BEFORE, DOWN_FOR = 2.0, 3.0  # seconds
 RECOVERY_SECONDS = 45  # dispatch.STALE_AFTER (30 s) and some
 ADDRESS = {"line1": "1 Restart St", "city": "Ghent", "postal_code": "9000", "country": "BE"}
+# Production settings need the integrity key too: base64 of "chronicle-fault-throwaway-key-32".
+THROWAWAY_INTEGRITY_KEY = "Y2hyb25pY2xlLWZhdWx0LXRocm93YXdheS1rZXktMzI="
 EXPECTED = {"CreateOrder": ["OrderCreated"], "PayOrder": ["OrderPaid"]}
 
 
@@ -168,7 +170,8 @@ def test_a_database_restart_under_load_fails_commands_cleanly_and_recovers(
 ):
     url = private_postgres.url("chronicle")
     env = processes.environment(url, CONN_MAX_AGE="60", DEBUG="0", SECURE_SSL_REDIRECT="0",
-                                SECRET_KEY="chronicle-faults-throwaway-key")  # fmt: skip
+                                SECRET_KEY="chronicle-faults-throwaway-key",
+                                CHRONICLE_INTEGRITY_KEY=THROWAWAY_INTEGRITY_KEY)  # fmt: skip
     seed = helper("seed", env)
     port = processes.free_port()
     web = processes.gunicorn(env, port, tmp_path / "gunicorn.log", workers=1)

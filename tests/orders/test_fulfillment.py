@@ -13,6 +13,7 @@ from orders.order import Order
 from orders.processes import fulfillment
 from orders.processes.fulfillment import process_manager
 from orders.processes.state import ProcessState
+from orders.repositories import shipments
 from orders.shipment import shipment_id_for
 from tests.fulfillment import run_fulfillment
 from tests.orders.shop import Shop, events, of_order, order, stock
@@ -53,7 +54,7 @@ def test_a_paid_order_reserves_every_line_gets_a_shipment_and_is_ready_to_ship(s
     assert process(order_id).stage == "ready_to_ship"
 
 
-def test_shipping_a_ready_order_issues_its_reserved_stock(shop):
+def test_shipping_a_ready_order_issues_its_reserved_stock_and_ships_its_shipment(shop):
     mug = shop.product("MUG", 5)
     order_id = shop.order((mug, 2))
     shop.pay(order_id)
@@ -63,6 +64,11 @@ def test_shipping_a_ready_order_issues_its_reserved_stock(shop):
     run_fulfillment()
 
     assert order(order_id).fulfillment == "shipped"
+    assert shipments.load(shipment_id_for(order_id)).status == "SHIPPED"
+    assert [e.event_type for e in store.read_stream(f"shipment-{shipment_id_for(order_id)}")] == [
+        "ShipmentCreated",
+        "ShipmentShipped",
+    ]
     assert (stock(mug).on_hand, stock(mug).reserved, stock(mug).available) == (3, 0, 3)
     assert [e.data["quantity"] for e in events("StockIssued")] == [2]
     assert process(order_id).stage == "shipped"
@@ -109,6 +115,7 @@ def test_cancelling_a_paid_order_releases_its_stock_cancels_its_shipment_and_ref
         "ShipmentCreated",
         "ShipmentCancelled",
     ]
+    assert shipments.load(shipment_id_for(order_id)).status == "CANCELLED"
     assert process(order_id).stage == "released"
 
 
@@ -237,7 +244,7 @@ def test_every_caused_event_carries_the_requests_correlation_and_its_cause(shop)
         ("OrderReadyToShip", paid),
     ]
     shipped = next(e for e in store.read_all() if e.event_type == "OrderShipped").event_id
-    assert chain(shipping)[1:] == [("StockIssued", shipped)]
+    assert chain(shipping)[1:] == [("StockIssued", shipped), ("ShipmentShipped", shipped)]
     cancelled = next(e for e in store.read_all() if e.event_type == "OrderCancelled").event_id
     assert [t for t, _ in chain(cancelling)] == [
         "OrderRefunded",

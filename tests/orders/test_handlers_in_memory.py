@@ -15,6 +15,7 @@ import pytest
 from eventstore.errors import StreamNotFound
 from orders import commands as c
 from orders.errors import (
+    DuplicateEmail,
     DuplicateSku,
     InsufficientStock,
     NotReserved,
@@ -62,7 +63,7 @@ def ship(uow: InMemoryUnitOfWork, order_id: UUID, product_id: UUID, quantity: in
             order_id=order_id,
             lines=(ShipmentLine(product_id, quantity),),
         ),
-        c.MarkOrderReadyToShip(order_id=order_id, shipment_id=shipment_id, tracking_number="T1"),
+        c.MarkOrderReadyToShip(order_id=order_id, shipment_id=shipment_id, shipment_reference="R1"),
         c.ShipOrder(order_id=order_id, carrier="DHL", tracking_number="T1"),
     ):
         execute(command, uow)
@@ -129,6 +130,32 @@ def test_a_duplicate_sku_is_refused_and_the_second_product_is_not_kept(uow):
         execute(c.AddProduct(product_id=second, sku="mug", name="Other", price=Decimal("1")), uow)
 
     assert not uow.products.exists(second)
+
+
+def test_a_duplicate_email_in_another_case_is_refused_and_the_second_customer_is_not_kept(uow):
+    customer(uow)
+    second = uuid4()
+
+    with pytest.raises(DuplicateEmail):
+        execute(
+            c.RegisterCustomer(customer_id=second, name="Bo", email="ANN@example.com", phone=""),
+            uow,
+        )
+
+    assert not uow.customers.exists(second)
+
+
+def test_a_change_of_email_moves_the_claim_and_is_refused_onto_anothers_email(uow):
+    ann = customer(uow)
+    bo = execute(c.RegisterCustomer(name="Bo", email="bo@example.com", phone=""), uow).id
+
+    with pytest.raises(DuplicateEmail):
+        execute(c.ChangeCustomerEmail(customer_id=bo, email="Ann@Example.com"), uow)
+    execute(c.ChangeCustomerEmail(customer_id=ann, email="ann@new.example"), uow)
+    execute(c.ChangeCustomerEmail(customer_id=bo, email="ann@example.com"), uow)
+
+    assert uow.customers.load(bo).email == "ann@example.com"
+    assert uow.memory.emails == {ann: "ann@new.example", bo: "ann@example.com"}
 
 
 def test_ordering_more_than_the_stock_is_refused(uow):

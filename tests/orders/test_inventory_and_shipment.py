@@ -5,7 +5,14 @@ from uuid import uuid4
 import pytest
 
 from orders.errors import InsufficientStock, NotReserved
-from orders.events import ShipmentCancelled, ShipmentLine, StockIssued, StockReleased, StockReserved
+from orders.events import (
+    ShipmentCancelled,
+    ShipmentLine,
+    ShipmentShipped,
+    StockIssued,
+    StockReleased,
+    StockReserved,
+)
 from orders.inventory import Inventory
 from orders.shipment import Shipment, shipment_id_for
 
@@ -66,14 +73,31 @@ def test_stock_never_reserved_is_never_issued():
         stocked(5).issue(ORDER)
 
 
-def test_a_shipment_has_a_tracking_number_derived_from_its_id():
+def test_a_shipment_has_a_reference_derived_from_its_id():
     shipment_id = shipment_id_for(ORDER)
     assert shipment_id == shipment_id_for(ORDER)
     shipment = Shipment.create(shipment_id, order_id=ORDER, lines=(ShipmentLine(uuid4(), 2),))
-    assert shipment.tracking_number.startswith("CHR") and shipment.status == "CREATED"
+    assert shipment.reference.startswith("CHR") and shipment.status == "CREATED"
     shipment.cancel("order cancelled")
     shipment.cancel("order cancelled")
     assert shipment.pending[1:] == [ShipmentCancelled(shipment_id, ORDER, "order cancelled")]
+
+
+def test_a_shipment_ships_once_and_a_shipped_one_is_not_cancelled():
+    shipment_id = shipment_id_for(ORDER)
+    shipment = Shipment.create(shipment_id, order_id=ORDER, lines=(ShipmentLine(uuid4(), 2),))
+    shipment.ship()
+    shipment.ship()
+    shipment.cancel("too late")
+    assert shipment.pending[1:] == [ShipmentShipped(shipment_id, ORDER)]
+    assert shipment.status == "SHIPPED"
+
+
+def test_a_cancelled_shipment_never_ships():
+    shipment = Shipment.create(shipment_id_for(ORDER), order_id=ORDER, lines=())
+    shipment.cancel("order cancelled")
+    shipment.ship()
+    assert [type(e).__name__ for e in shipment.pending] == ["ShipmentCreated", "ShipmentCancelled"]
 
 
 def test_inventory_snapshots_round_trip():

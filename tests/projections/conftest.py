@@ -24,7 +24,7 @@ ADDRESS = ev.ShippingAddress(line1="1 Main St", city="Ghent", postal_code="9000"
 
 
 INVENTORY_EVENTS = (ev.StockReceived, ev.StockReserved, ev.StockReleased, ev.StockIssued)
-SHIPMENT_EVENTS = (ev.ShipmentCreated, ev.ShipmentCancelled)
+SHIPMENT_EVENTS = (ev.ShipmentCreated, ev.ShipmentShipped, ev.ShipmentCancelled)
 
 
 def stream_of(event: DomainEvent) -> tuple[str, str]:
@@ -127,14 +127,18 @@ class Shop:
                 on_hand, reserved = self.on_hand[product_id], sum(held.values())
                 self._record(ev.StockIssued(product_id, order_id, quantity, on_hand, reserved))
 
-    def ready_to_ship(self, order_id: UUID, tracking: str = "CHR0001") -> None:
-        self._record(ev.OrderReadyToShip(order_id, uuid.uuid5(order_id, "shipment"), tracking))
+    def ready_to_ship(self, order_id: UUID, reference: str = "CHR0001") -> None:
+        self._record(ev.OrderReadyToShip(order_id, uuid.uuid5(order_id, "shipment"), reference))
 
-    def record_shipment(self, order_id: UUID, tracking: str = "CHR0001") -> None:
+    def record_shipment(self, order_id: UUID, reference: str = "CHR0001") -> None:
         """What the fulfillment process does once every line is reserved."""
         lines = tuple(ev.ShipmentLine(p, q) for p, (q, _) in self.lines[order_id].items())
         shipment_id = uuid.uuid5(order_id, "shipment")
-        self._record(ev.ShipmentCreated(shipment_id, order_id, tracking, lines))
+        self._record(ev.ShipmentCreated(shipment_id, order_id, reference, lines))
+
+    def ship_shipment(self, order_id: UUID) -> None:
+        """What the fulfillment process does once the order shipped."""
+        self._record(ev.ShipmentShipped(uuid.uuid5(order_id, "shipment"), order_id))
 
     def cancel_shipment(self, order_id: UUID, reason: str = "order cancelled") -> None:
         self._record(ev.ShipmentCancelled(uuid.uuid5(order_id, "shipment"), order_id, reason))

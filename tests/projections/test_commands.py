@@ -4,6 +4,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from eventstore import store
 from projections.management.commands import catch_up as catch_up_command
@@ -46,11 +47,51 @@ def test_projections_shows_state_checkpoint_head_lag_and_errors(history):
     assert "behind" in rows["catalog"] and " 5 " in rows["catalog"]
 
 
+def test_projections_shows_checkpoints_as_positions_and_times(history):
+    """The checkpoint is the position of the last event applied and when it was
+    recorded, never the raw (transaction id, position) pair: PostgreSQL's xid8 is a
+    large number that says nothing to a reader."""
+    catch_up("order_list")
+    head = store.head()
+    last = store.read_all()[-1]
+    at = f"{timezone.localtime(last.recorded_at):%H:%M:%S}"
+    lines = run("projections").splitlines()
+    header = lines[0]
+    rows = {line.split()[0]: line for line in lines[1:]}
+
+    def cell(row: str, column: str, next_column: str) -> str:
+        return row[header.index(column) : header.index(next_column)].strip()
+
+    assert cell(rows["order_list"], "CHECKPOINT", "HEAD") == f"{head.position} ({at})"
+    assert cell(rows["order_list"], "HEAD", "LAG") == f"{head.position} ({at})"
+    assert cell(rows["catalog"], "CHECKPOINT", "HEAD") == "0 (start)"
+    assert ":" not in cell(rows["catalog"], "CHECKPOINT", "HEAD")
+
+
 def test_catch_up_runs_every_projection_to_the_head(history):
     output = run("catch_up")
     assert "applied" in output
     assert OrderSummary.objects.count() == 3
-    assert run("catch_up") == ""
+    assert run("catch_up") == "up to date\n"
+
+
+def test_catch_up_says_up_to_date_when_there_is_nothing_to_do(db):
+    assert run("catch_up") == "up to date\n"
+    assert run("catch_up", "catalog") == "up to date\n"
+
+
+def test_catch_up_follow_says_once_that_it_is_up_to_date(history, monkeypatch):
+    sleeps = []
+
+    def sleep(seconds):
+        sleeps.append(seconds)
+        if len(sleeps) == 3:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(catch_up_command.time, "sleep", sleep)
+    lines = run("catch_up", "--follow").splitlines()
+    assert lines[0].startswith("applied ")
+    assert lines[1:] == ["up to date; following new events (Ctrl-C stops)", "stopped"]
 
 
 def test_catch_up_runs_the_subscribers_and_projections_it_is_named(history):
@@ -80,6 +121,18 @@ def test_rebuild_shows_progress_and_switches(history):
     assert output.rstrip().endswith("order_list: generation 2 is live")
     assert ProjectionState.objects.get(name="order_list").generation == 2
     assert OrderSummary.objects.filter(generation=2).count() == 3
+
+
+def test_rebuild_progress_to_a_file_or_pipe_is_one_line_per_update(history):
+    """Not a terminal (StringIO here, a pipe below): no carriage returns redrawing a
+    bar, each update a line of its own."""
+    catch_up()
+    output = run("rebuild_projections", "order_list", "--batch-size", "2")
+
+    assert "\r" not in output
+    progress = [line for line in output.splitlines() if "events/s" in line]
+    assert [line.split()[1] for line in progress] == ["2/5", "4/5", "5/5"]
+    assert output.splitlines()[-1] == "order_list: generation 2 is live"
 
 
 def test_rebuild_all_rebuilds_every_projection(history):

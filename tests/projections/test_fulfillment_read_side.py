@@ -10,6 +10,7 @@ import pytest
 from projections.engine.freshness import read_view
 from projections.engine.rebuilding import start as start_rebuild
 from projections.models import CustomerStatistics, OrderDetail, OrderSummary
+from tests.browser.admin_users import make_staff
 from tests.projections.conftest import catch_up
 
 
@@ -41,6 +42,7 @@ def story(shop):
     shop.pay(reserving)
     shop.ship(shipped)
     shop.issue(shipped)
+    shop.ship_shipment(shipped)
     shop.cancel(cancelled)
     shop.release(cancelled)
     shop.cancel_shipment(cancelled)
@@ -63,9 +65,52 @@ def test_each_line_shows_its_reservation_and_the_shipping_its_shipment(story):
     assert [line["reservation"] for line in shipped.lines] == ["issued", "issued"]
     assert [line["reservation"] for line in cancelled.lines] == ["released"]
     assert [line["reservation"] for line in details(story["reserving"]).lines] == [None]
-    assert (shipped.shipment_status, cancelled.shipment_status) == ("CREATED", "CANCELLED")
+    assert (shipped.shipment_status, cancelled.shipment_status) == ("SHIPPED", "CANCELLED")
+    assert details(story["reserving"]).shipment_status == ""
     assert cancelled.payment_status == "REFUNDED"
     assert shipped.version == 4, "events of other streams leave the order's ETag alone"
+
+
+def test_a_shipped_orders_shipment_says_shipped_from_the_order_event_on(shop):
+    """The order's OrderShipped moves the shipment at once: a read after the ship
+    command sees both shipped, before the shipment's own ShipmentShipped arrives."""
+    alice, mug = shop.customer(), shop.product("MUG", "10.00")
+    shop.receive(mug, 5)
+    order_id = shop.order(alice, (mug, 1))
+    shop.pay(order_id)
+    shop.reserve(order_id)
+    shop.record_shipment(order_id)
+    shop.ready_to_ship(order_id)
+    catch_up()
+    assert details(order_id).shipment_status == "CREATED"
+
+    shop.ship(order_id)
+    catch_up()
+    assert (details(order_id).status, details(order_id).shipment_status) == ("SHIPPED", "SHIPPED")
+
+    shop.ship_shipment(order_id)
+    catch_up()
+    assert details(order_id).shipment_status == "SHIPPED"
+
+
+def test_one_tracking_number_the_carriers_and_the_generated_one_is_the_shipments_reference(
+    story, staff
+):
+    body = staff.get(f"/api/orders/{story['shipped']}").json()
+    assert body["shipping"] | {"shipment_id": None} == {
+        "carrier": "DHL",
+        "tracking_number": "TRK-1",
+        "shipment_id": None,
+        "shipment_reference": "CHR0001",
+        "shipment_status": "SHIPPED",
+    }
+    notes = {entry["event_type"]: entry["description"] for entry in body["timeline"]}
+    assert notes["OrderReadyToShip"] == "Stock reserved; ready to ship, shipment CHR0001"
+    assert notes["OrderShipped"] == "Shipped with DHL, tracking number TRK-1"
+    assert sum("tracking number" in note for note in notes.values()) == 1
+
+    ready = staff.get(f"/api/orders/{story['cancelled']}").json()["shipping"]
+    assert (ready["tracking_number"], ready["shipment_reference"]) == ("", "CHR0001")
 
 
 def test_statistics_count_refunds_and_spend_only_what_was_kept(story):
@@ -119,3 +164,11 @@ def test_customers_may_not_see_stock_levels(story, login_for):
     assert alice.get("/api/stock/").status_code == 403
     assert alice.get(f"/api/products/{story['tea']}/stock").status_code == 403
     assert alice.get(f"/api/products/{story['alice']}/stock").status_code == 404
+
+
+def test_the_admins_order_page_shows_the_shipment_shipped_and_one_tracking_number(story, client):
+    client.force_login(make_staff())
+    page = client.get(f"/admin/projections/orderdetail/{story['shipped']}/change/")
+    shipping = page.content.decode().split('id="order-shipping"', 1)[1].split("</section>", 1)[0]
+    assert "<dt>Tracking</dt><dd><code>TRK-1</code></dd>" in shipping
+    assert "<dt>Shipment</dt><dd>Shipped, reference <code>CHR0001</code></dd>" in shipping

@@ -162,17 +162,18 @@ def test_fulfillment_and_refunds_reach_the_details(shop):
     mug = shop.product("MUG", "12.50")
     order_id = shop.order(alice, (mug, 1))
     shop.pay(order_id)
-    shop.ready_to_ship(order_id, tracking="CHR42")
+    shop.ready_to_ship(order_id, reference="CHR42")
     shop.cancel(order_id, "lost interest")
     catch_up()
 
     row = detail(order_id)
-    assert (row.status, row.payment_status, row.tracking_number, row.version) == (
+    assert (row.status, row.payment_status, row.shipment_reference, row.version) == (
         "CANCELLED",
         "REFUNDED",
         "CHR42",
         5,
     )
+    assert row.tracking_number == "", "never shipped: no carrier, no tracking number"
     assert [e["event_type"] for e in row.timeline][-3:] == [
         "OrderReadyToShip",
         "OrderRefunded",

@@ -154,6 +154,7 @@ def test_order_details_carry_lines_payment_shipping_timeline_and_etag(orders, st
         "carrier": "",
         "tracking_number": "",
         "shipment_id": None,
+        "shipment_reference": "",
         "shipment_status": "",
     }
     assert body["fulfillment"] == "RESERVING" and body["lines"][0]["reservation"] is None

@@ -43,18 +43,33 @@ class Command(BaseCommand):
             self.stdout.write("stopped")
 
     def _run(self, names: list[str], follow: bool, interval: float) -> None:
+        """Say what each round applied; once nothing is left, "up to date" if nothing
+        was applied and nothing failed (and, following, the first time it gets there)."""
+        applied_any = failed_any = said_up_to_date = False
         while True:
             report = advance(names)
             if report.total:
                 applied = ", ".join(f"{n} {c}" for n, c in report.events.items() if c)
-                self.stdout.write(f"applied {report.total} events ({applied})")
+                self._say(f"applied {report.total} events ({applied})")
+                applied_any = True
             for name in report.failed:
                 self.stderr.write(f"{name} failed; see `manage.py projections`")
+                failed_any = True
             if report.behind:
                 continue
             if not follow:
+                if not (applied_any or failed_any):
+                    self._say("up to date")
                 return
+            if not (said_up_to_date or report.failed):
+                self._say("up to date; following new events (Ctrl-C stops)")
+                said_up_to_date = True
             time.sleep(interval)
+
+    def _say(self, line: str) -> None:
+        """A line, at once even when the output is a pipe (``--follow | tee log``)."""
+        self.stdout.write(line)
+        self.stdout.flush()
 
 
 def advance(names: Sequence[str] = ()) -> runner.Report:

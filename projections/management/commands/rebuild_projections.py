@@ -28,7 +28,10 @@ PAUSE_SECONDS = 0.05
 
 
 class Command(BaseCommand):
-    help = "Rebuild projections from position 0 (progress bar), or queue it with --async."
+    help = (
+        "Rebuild projections from position 0 (a progress bar on a terminal, a line per "
+        "update otherwise), or queue it with --async."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -66,6 +69,8 @@ class Command(BaseCommand):
         for name, generation in building.items():
             self.stdout.write(f"{name}: building generation {generation}")
         progress = Progress(total=store.count_after(store.START))
+        self._redraw = self.stdout.isatty()
+        self._shown: int | None = None
         done = dict.fromkeys(building, 0)
         with _cyclic_gc_paused():
             while building:
@@ -81,8 +86,8 @@ class Command(BaseCommand):
         progress.total = max(progress.total, *done.values())
         progress.done = min(done.values())
         self._show(progress)
-        if live:
-            self.stdout.write("".join(f"\n{n}: generation {g} is live" for n, g in live.items()))
+        for name, generation in live.items():
+            self._line(f"{name}: generation {generation} is live")
 
     def _round(
         self, building: dict[str, int], done: dict[str, int], batch_size: int | None
@@ -112,7 +117,22 @@ class Command(BaseCommand):
         return store.count_after(store.START) - store.count_after(state.rebuild_checkpoint)
 
     def _show(self, progress: Progress) -> None:
-        self.stdout.write(f"\r{progress.render()}", ending="")
+        """On a terminal, redraw the bar in place; elsewhere (a pipe, a file, a log
+        collector) a line each time the count moves, written at once."""
+        if self._redraw:
+            self.stdout.write(f"\r{progress.render()}", ending="")
+            self._shown = progress.done
+        elif progress.done != self._shown:
+            self._shown = progress.done
+            self.stdout.write(progress.render())
+        self.stdout.flush()
+
+    def _line(self, text: str) -> None:
+        """A line of its own, below the bar if one is being redrawn."""
+        if self._redraw and self._shown is not None:
+            self.stdout.write("")
+            self._shown = None
+        self.stdout.write(text)
         self.stdout.flush()
 
     def _fail(self, name: str) -> None:

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("orders", "0004_process_state"),
+        ("orders", "0005_customer_email_claims"),
     ]
 
     operations = [
