@@ -71,6 +71,11 @@ def test_the_openapi_enumerations_are_exactly_the_upper_case_values(schema):
         "ISSUED",
     ]
     assert _enum(schema, "PaymentOut", "status") == ["UNPAID", "PAID", "REFUNDED"]
+    assert [v for v in _enum(schema, "ShippingOut", "shipment_status") if v] == [
+        "CREATED",
+        "SHIPPED",
+        "CANCELLED",
+    ]
     parameters = {p["name"]: p for p in schema["paths"]["/api/orders/"]["get"]["parameters"]}
     for name in ("status", "fulfillment"):
         values = parameters[name]["schema"]["enum"]
