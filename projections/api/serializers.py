@@ -179,7 +179,7 @@ class ProductStockOut(serializers.Serializer):
 
 
 class StatusChangeOut(serializers.Serializer):
-    status = serializers.CharField()
+    status = EnumField(STATUSES)
     timestamp = serializers.DateTimeField()
     version = serializers.IntegerField()
 

@@ -71,6 +71,7 @@ def test_the_openapi_enumerations_are_exactly_the_upper_case_values(schema):
         "ISSUED",
     ]
     assert _enum(schema, "PaymentOut", "status") == ["UNPAID", "PAID", "REFUNDED"]
+    assert _enum(schema, "StatusChangeOut", "status") == _enum(schema, "OrderSummaryOut", "status")
     assert [v for v in _enum(schema, "ShippingOut", "shipment_status") if v] == [
         "CREATED",
         "SHIPPED",
