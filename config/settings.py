@@ -153,12 +153,19 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Chronicle API",
     "DESCRIPTION": "Commands change orders through events; queries read projections.",
-    "VERSION": "1.0.0",
+    "VERSION": "2.0.0",  # CHANGELOG.md
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Enumerations named for what they are where field names collide ("status").
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "projections.api.enums.ORDER_STATUSES",
+        "PaymentStatusEnum": "projections.api.enums.PAYMENT_STATUSES",
+        "HealthStatusEnum": "projections.api.enums.HEALTH_STATUSES",
+        "ProjectionStateEnum": "projections.api.enums.PROJECTION_STATES",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "problems.schema.add_response_headers",

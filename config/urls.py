@@ -60,4 +60,5 @@ if settings.CHRONICLE_BENCH:
     urlpatterns.insert(0, path("", include("bench.baseline.urls")))
 
 handler400 = "problems.handler.bad_request"
+handler404 = "problems.handler.page_not_found"
 handler500 = "problems.handler.server_error"

@@ -214,10 +214,25 @@ def _line_for(uow: UnitOfWork, product_id: UUID, quantity: int, field: str) -> O
 
 
 def _require_stock(uow: UnitOfWork, lines: tuple[OrderLine, ...]) -> None:
-    short = [
-        line.product_name
-        for line in lines
-        if not uow.inventories.load_or_new(line.product_id).can_supply(line.quantity)
-    ]
+    """Refuse lines the stock cannot supply, naming each (``products``) and saying what
+    was asked and what is available (``lines``), for people and for programs."""
+    short = []
+    for line in lines:
+        inventory = uow.inventories.load_or_new(line.product_id)
+        if not inventory.can_supply(line.quantity):
+            short.append((line, inventory.available))
     if short:
-        raise InsufficientStock(f"not enough stock for: {', '.join(short)}", products=short)
+        names = [line.product_name for line, _ in short]
+        raise InsufficientStock(
+            f"not enough stock for: {', '.join(names)}",
+            products=names,
+            lines=[
+                {
+                    "product_id": str(line.product_id),
+                    "name": line.product_name,
+                    "requested": line.quantity,
+                    "available": max(available, 0),
+                }
+                for line, available in short
+            ],
+        )

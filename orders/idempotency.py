@@ -43,6 +43,14 @@ class StoredResponse:
     status: int
     body: Any
     etag: str
+    location: str = ""  # a 201's Location, replayed with the rest
+
+    @property
+    def headers(self) -> dict[str, str]:
+        headers = {"ETag": self.etag}
+        if self.location:
+            headers["Location"] = self.location
+        return headers
 
 
 def fingerprint(user_id: Any, method: str, path: str, body: Any) -> str:
@@ -69,7 +77,9 @@ def claim(user_id: Any, key: str, print_: str) -> StoredResponse | None:
     if record.fingerprint != print_:
         raise KeyReused("this Idempotency-Key was used with a different request")
     if record.state == IdempotencyRecord.DONE:
-        return StoredResponse(record.response_status or 200, record.response_body, record.etag)
+        return StoredResponse(
+            record.response_status or 200, record.response_body, record.etag, record.location
+        )
     taken_over = IdempotencyRecord.objects.filter(
         pk=record.pk, state=IdempotencyRecord.PROCESSING, created_at__lt=now - ABANDONED_AFTER
     ).update(created_at=now)
@@ -85,6 +95,7 @@ def complete(user_id: Any, key: str, response: StoredResponse) -> None:
         response_status=response.status,
         response_body=response.body,
         etag=response.etag,
+        location=response.location,
         completed_at=timezone.now(),
     )
 

@@ -78,6 +78,7 @@ class IdempotencyRecord(models.Model):
     response_status = models.PositiveSmallIntegerField(null=True)
     response_body = models.JSONField(null=True)
     etag = models.CharField(max_length=32, blank=True)
+    location = models.CharField(max_length=255, blank=True, default="")
     created_at = models.DateTimeField()
     completed_at = models.DateTimeField(null=True)
 

@@ -141,7 +141,7 @@ class Order(Aggregate):
 
     def remove_item(self, product_id: UUID) -> None:
         if self.line_for(product_id) is None:
-            raise ItemNotOnOrder(f"product {product_id} is not on order {self.order_number}")
+            raise ItemNotOnOrder(f"no product {product_id} on order {self.order_number}")
         self._require_pending("remove items from")
         if len(self.lines) == 1:
             raise LastItem("the last line cannot be removed; cancel the order instead")

@@ -115,14 +115,32 @@ def flatten_errors(detail: Any, prefix: str = ""):
         yield {"field": prefix, "message": str(detail)}
 
 
+def not_found_body(detail: str) -> dict[str, Any]:
+    """Every 404's document. Its detail says what is missing as "no <what> <which>"
+    (``no order 7c1e…``, ``no resource at /api/x``), lower case, no full stop."""
+    return problem_body(404, "not_found", "Not found", detail)
+
+
 @csrf_exempt
 def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     """Unknown paths under /api/ (and non-UUID ids) answer like every other error.
 
     Exempt from CSRF, as DRF's views are: a POST to an unknown path is a 404 problem,
     not Django's HTML 403 page for a missing CSRF token."""
-    body = problem_body(404, "not_found", "Not found", f"No API resource at {request.path}.")
-    return JsonResponse(body, status=404, content_type=CONTENT_TYPE)
+    return JsonResponse(
+        not_found_body(f"no resource at {request.path}"), status=404, content_type=CONTENT_TYPE
+    )
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """Django's 404 handler: the API's problem document under /api/ and for clients
+    that do not ask for HTML; Django's page for browsers elsewhere."""
+    wants_html = "text/html" in request.headers.get("Accept", "")
+    if wants_html and not request.path.startswith("/api/"):
+        return defaults.page_not_found(request, exception or Http404())
+    return JsonResponse(
+        not_found_body(f"no resource at {request.path}"), status=404, content_type=CONTENT_TYPE
+    )
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

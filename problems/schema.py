@@ -21,6 +21,12 @@ HEADERS = {
     },
 }
 
+LOCATION = {
+    "description": "The created resource's read model with `?min_position=` the command's "
+    "position, so following it reads your own write; an idempotent replay repeats it.",
+    "schema": {"type": "string"},
+}
+
 
 def add_response_headers(
     result: dict[str, Any], generator: Any, request: Any, public: bool
@@ -34,6 +40,8 @@ def add_response_headers(
             for status, response in operation.get("responses", {}).items():
                 if status.startswith("2"):
                     response.setdefault("headers", {}).update(HEADERS)
+                if status == "201":
+                    response["headers"]["Location"] = LOCATION
     return result
 
 
@@ -43,6 +51,13 @@ def _errors_are_problems(operation: dict[str, Any]) -> None:
         content = response.get("content", {})
         if status[0] in "45" and "application/json" in content:
             content.setdefault(PROBLEM_JSON, content.pop("application/json"))
+
+
+class ShortLineSerializer(serializers.Serializer):
+    product_id = serializers.UUIDField()
+    name = serializers.CharField()
+    requested = serializers.IntegerField(help_text="The quantity the order's line asks for.")
+    available = serializers.IntegerField(help_text="What the stock could supply.")
 
 
 class ProblemSerializer(serializers.Serializer):
@@ -55,3 +70,11 @@ class ProblemSerializer(serializers.Serializer):
     code = serializers.CharField()
     errors = serializers.ListField(child=serializers.DictField(), required=False)  # type: ignore[assignment]
     current_version = serializers.IntegerField(required=False)
+    products = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="insufficient_stock: the names of the products short of stock.",
+    )
+    lines = ShortLineSerializer(
+        many=True, required=False, help_text="insufficient_stock: each line short of stock."
+    )

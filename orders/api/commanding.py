@@ -60,6 +60,9 @@ class CommandApi(APIView):
     success_status = 200
     # Creates ignore If-Match: there is no version to compare yet.
     uses_if_match = True
+    # A create's read model, "/api/orders/{id}": the 201's Location, with
+    # ?min_position= so that following it reads the client's own write.
+    created_path = ""
 
     def context(self, request: Request) -> dict[str, Any]:
         """Keyword arguments every command takes from the request."""
@@ -88,9 +91,9 @@ class CommandApi(APIView):
         if not allowed:
             raise PermissionDenied("you may not do this")
 
-    def require_found(self, found: bool, what: str) -> None:
+    def require_found(self, found: bool, what: str, which: object) -> None:
         if not found:
-            raise NotFound(f"no {what} here")
+            raise NotFound(f"no {what} {which}")
 
     def validated(self, serializer_class: type, request: Request) -> dict[str, Any]:
         serializer = serializer_class(data=request.data)
@@ -121,7 +124,7 @@ class CommandApi(APIView):
             )
             stored = idempotency.claim(request.user.pk, key, print_)
             if stored is not None:
-                return Response(stored.body, status=stored.status, headers={"ETag": stored.etag})
+                return Response(stored.body, status=stored.status, headers=stored.headers)
 
         uow = EventStoreUnitOfWork()
         if also is not None:
@@ -142,11 +145,18 @@ class CommandApi(APIView):
 
     def _stored(self, result: CommandResult) -> idempotency.StoredResponse:
         body = {"id": str(result.id), "version": result.version, "position": result.position}
-        return idempotency.StoredResponse(self.success_status, body, f'"{result.version}"')
+        location = (
+            f"{self.created_path.format(id=result.id)}?min_position={result.position}"
+            if self.created_path
+            else ""
+        )
+        return idempotency.StoredResponse(
+            self.success_status, body, f'"{result.version}"', location
+        )
 
     def _respond(self, result: CommandResult) -> Response:
         stored = self._stored(result)
-        return Response(stored.body, status=stored.status, headers={"ETag": stored.etag})
+        return Response(stored.body, status=stored.status, headers=stored.headers)
 
 
 # OpenAPI pieces shared by the command endpoints.

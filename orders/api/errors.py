@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from eventstore.errors import ConcurrencyError, OrderingConflict, StreamNotFound
 from orders.errors import DomainError
-from problems import Problem
+from problems import NotFound, Problem
 from problems.handler import translate
 
 STATUS_BY_CODE = {"not_found": 404, "invalid_request": 400, "version_mismatch": 412}
@@ -40,13 +40,16 @@ def domain_problem(error: DomainError) -> Problem:
 
 def register() -> None:
     translate(DomainError, domain_problem)
-    translate(
-        StreamNotFound,
-        lambda error: Problem("no such resource", status=404, code="not_found", title="Not found"),
-    )
+    translate(StreamNotFound, _stream_not_found)
     # Both are retryable: the handlers retried them, and the resource kept changing.
     translate(ConcurrencyError, _kept_changing)
     translate(OrderingConflict, _kept_changing)
+
+
+def _stream_not_found(error: StreamNotFound) -> Problem:
+    """``product-<id>`` reads "no product <id>", as every 404 does (problems.handler)."""
+    kind, _, key = error.stream_id.partition("-")
+    return NotFound(f"no {kind} {key}" if key else f"no stream {error.stream_id}")
 
 
 def _kept_changing(error: Exception) -> Problem:

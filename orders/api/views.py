@@ -35,6 +35,7 @@ def _schema(
 
 class CustomerRegisterApi(CommandApi):
     success_status = 201
+    created_path = "/api/customers/{id}"
     uses_if_match = False
 
     @_schema(s.RegisterCustomerInput, 201, if_match=False, tag="customers")
@@ -72,7 +73,7 @@ def _taken(username: str) -> DuplicateUsername:
 class CustomerChangeEmailApi(CommandApi):
     @_schema(s.ChangeEmailInput, tag="customers")
     def post(self, request: Request, customer_id: UUID) -> Response:
-        self.require_found(repositories.customers.exists(customer_id), "customer")
+        self.require_found(repositories.customers.exists(customer_id), "customer", customer_id)
         self.require(access.may_act_for(request.user, customer_id))
         data = self.validated(s.ChangeEmailInput, request)
         return self.run(
@@ -83,6 +84,7 @@ class CustomerChangeEmailApi(CommandApi):
 
 class ProductAddApi(CommandApi):
     success_status = 201
+    created_path = "/api/products/{id}"
     uses_if_match = False
 
     @_schema(s.AddProductInput, 201, if_match=False, tag="products")
@@ -94,7 +96,7 @@ class ProductAddApi(CommandApi):
 
 class _ProductCommandApi(CommandApi):
     def check(self, request: Request, product_id: UUID) -> None:
-        self.require_found(repositories.products.exists(product_id), "product")
+        self.require_found(repositories.products.exists(product_id), "product", product_id)
         self.require(request.user.is_staff)
 
 
@@ -121,6 +123,7 @@ class ProductReceiveStockApi(_ProductCommandApi):
 
 class OrderCreateApi(CommandApi):
     success_status = 201
+    created_path = "/api/orders/{id}"
     uses_if_match = False
 
     @_schema(s.CreateOrderInput, 201, if_match=False, tag="orders")
@@ -158,7 +161,8 @@ class _OrderCommandApi(CommandApi):
 
     def check(self, request: Request, order_id: UUID) -> None:
         owner = access.order_owner(order_id)
-        self.require_found(owner is not None and access.may_act_for(request.user, owner), "order")
+        may_act = owner is not None and access.may_act_for(request.user, owner)
+        self.require_found(may_act, "order", order_id)
         self.require(request.user.is_staff or not self.staff_only)
 
 

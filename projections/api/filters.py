@@ -10,7 +10,9 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django_filters.fields import IsoDateTimeField
 
-from projections.models import FULFILLMENT_STATES, ORDER_STATUSES, OrderSummary
+from orders.status import STATUSES, Fulfillment
+from projections.api.enums import EnumFilter
+from projections.models import OrderSummary
 
 TIE_BREAKER = "order_number"
 
@@ -56,9 +58,10 @@ class OrderingWithTieBreak(filters.OrderingFilter):
 
 
 class OrderFilter(filters.FilterSet):
-    status = filters.ChoiceFilter(choices=ORDER_STATUSES)
-    fulfillment = filters.ChoiceFilter(
-        choices=FULFILLMENT_STATES, help_text="e.g. ready_to_ship: the orders staff may ship."
+    status = EnumFilter(STATUSES, help_text="Any case: shipped or SHIPPED.")
+    fulfillment = EnumFilter(
+        Fulfillment.STATES,
+        help_text="Any case; e.g. READY_TO_SHIP: the orders staff may ship.",
     )
     customer_id = filters.UUIDFilter()
     customer_email = filters.CharFilter(

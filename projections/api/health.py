@@ -34,6 +34,7 @@ class HealthApi(APIView):
             statuses = projection_statuses()
         except DatabaseError:
             logger.exception("health check: database unreachable")
-            return Response({"status": "unavailable", "database": "unreachable"}, status=503)
+            down = {"status": "unavailable", "database": "unreachable"}
+            return Response(out.HealthOut(down).data, status=503)
         body = {"status": "ok", "database": "ok", "projections": statuses}
         return Response(out.HealthOut(body).data)

@@ -68,11 +68,20 @@ def order_state(
     try:
         order = temporal.order_as_it_was(order_id, version=version, as_of=as_of)
     except (temporal.NoSuchOrder, temporal.NoSuchVersion, temporal.NotYet) as error:
-        raise NotFound(str(error)) from None
+        raise _not_found(order_id, error) from None
     items = [OrderItem(line.product_id, line.quantity, line.unit_price) for line in order.lines]
     return OrderState(
         order_id, order.status, items, order.total, order.version, as_of or order.recorded_at
     )
+
+
+def _not_found(order_id: UUID, error: LookupError) -> NotFound:
+    """The temporal query's refusals, worded as every 404 is (problems.handler)."""
+    if isinstance(error, temporal.NoSuchVersion):
+        return NotFound(f"no version {error.version} of order {order_id}; it is at {error.latest}")
+    if isinstance(error, temporal.NotYet):
+        return NotFound(f"no order {order_id} yet at {error.at.isoformat()}")
+    return NotFound(f"no order {order_id}")
 
 
 def log_page(after: int, limit: int) -> list[store.RecordedEvent]:

@@ -14,7 +14,8 @@ MIN_POSITION = OpenApiParameter(
     OpenApiTypes.INT,
     OpenApiParameter.QUERY,
     description="The `position` a command returned: wait (up to 2 s) until this read model "
-    "has applied that event, then answer with whatever is there.",
+    "has applied that event, then answer with whatever is there (`X-Projection-Stale` "
+    "says whether it was reached).",
 )
 PROJECTION_POSITION = OpenApiParameter(
     "X-Projection-Position",
@@ -23,6 +24,15 @@ PROJECTION_POSITION = OpenApiParameter(
     response=[200, 400, 404],
     description="Position of the last event the read model applied.",
 )
+PROJECTION_STALE = OpenApiParameter(
+    "X-Projection-Stale",
+    {"type": "string", "enum": ["true", "false"]},
+    OpenApiParameter.HEADER,
+    response=[200, 400, 404],
+    description="`true` when `min_position` was given and the read model had not applied "
+    "that event within the wait (or no such event exists): the answer may not show your "
+    "write yet. `false` otherwise.",
+)
 ETAG = OpenApiParameter(
     "ETag",
     OpenApiTypes.STR,
@@ -30,7 +40,7 @@ ETAG = OpenApiParameter(
     response=[200],
     description='The order\'s stream version, e.g. "3": the token for If-Match on commands.',
 )
-READ_MODEL = [MIN_POSITION, PROJECTION_POSITION]
+READ_MODEL = [MIN_POSITION, PROJECTION_POSITION, PROJECTION_STALE]
 
 
 def path_id(name: str) -> OpenApiParameter:

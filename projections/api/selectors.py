@@ -75,11 +75,11 @@ def customer_list(view: ReadView) -> QuerySet[DirectoryCustomer]:
 
 
 def customer_get(view: ReadView, viewer: Viewer, customer_id: UUID | None) -> DirectoryCustomer:
-    if customer_id is None or not viewer.may_see(customer_id):
-        raise NotFound("no customer here")
+    if customer_id is None:
+        raise NotFound("no customer for this login")
     customer = _rows(DirectoryCustomer, view).filter(customer_id=customer_id).first()
-    if customer is None:
-        raise NotFound("no customer here")
+    if customer is None or not viewer.may_see(customer_id):
+        raise NotFound(f"no customer {customer_id}")
     return customer
 
 

@@ -11,6 +11,8 @@ from rest_framework import serializers
 
 from orders.bounds import INT64_MAX
 from orders.status import STATUSES, Fulfillment
+from projections.api import enums
+from projections.api.enums import EnumField
 
 # Every amount a read model's cents column can hold: 19 digits, two after the point.
 AMOUNT_DIGITS = len(str(INT64_MAX))
@@ -22,7 +24,13 @@ def money(**kwargs: Any) -> serializers.DecimalField:
     )
 
 
+def identifier(source: str) -> serializers.UUIDField:
+    """``id``: the resource's identifier under the name every resource answers it by."""
+    return serializers.UUIDField(source=source, help_text=f"The same as `{source}`.")
+
+
 class OrderSummaryOut(serializers.Serializer):
+    id = identifier("order_id")
     order_id = serializers.UUIDField()
     order_number = serializers.CharField()
     customer_id = serializers.UUIDField()
@@ -31,11 +39,11 @@ class OrderSummaryOut(serializers.Serializer):
     total_amount = money()
     currency = serializers.CharField()
     item_count = serializers.IntegerField()
-    status = serializers.ChoiceField(choices=list(STATUSES))
-    fulfillment = serializers.ChoiceField(
-        choices=list(Fulfillment.STATES),
+    status = EnumField(STATUSES)
+    fulfillment = EnumField(
+        Fulfillment.STATES,
         help_text="How far the goods are: stock is reserved after payment; staff may ship "
-        "once ready_to_ship; refunded when a paid order was cancelled.",
+        "once READY_TO_SHIP; REFUNDED when a paid order was cancelled.",
     )
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
@@ -49,12 +57,12 @@ class OrderLineOut(serializers.Serializer):
     quantity = serializers.IntegerField()
     unit_price = money()
     line_total = money()
-    reservation = serializers.ChoiceField(
-        choices=["reserved", "released", "issued"],
+    reservation = EnumField(
+        enums.RESERVATIONS,
         allow_null=True,
         default=None,
-        help_text="The line's stock: reserved after payment, released when the order was "
-        "cancelled, issued when it shipped; null before any of these.",
+        help_text="The line's stock: RESERVED after payment, RELEASED when the order was "
+        "cancelled, ISSUED when it shipped; null before any of these.",
     )
 
 
@@ -67,7 +75,7 @@ class AddressOut(serializers.Serializer):
 
 
 class PaymentOut(serializers.Serializer):
-    status = serializers.CharField(source="payment_status", help_text="UNPAID, PAID or REFUNDED.")
+    status = EnumField(enums.PAYMENT_STATES, source="payment_status")
     payment_id = serializers.CharField()
 
 
@@ -81,9 +89,11 @@ class ShippingOut(serializers.Serializer):
         help_text="Chronicle's own reference of the shipment (CHR...), the label's id, "
         "once the stock is reserved; empty before. Not a tracking number."
     )
-    shipment_status = serializers.CharField(
+    shipment_status = EnumField(
+        enums.SHIPMENT_STATES,
+        allow_blank=True,
         help_text="CREATED once the stock is reserved, then SHIPPED with the order or "
-        "CANCELLED with it; empty before."
+        "CANCELLED with it; empty before.",
     )
 
 
@@ -114,6 +124,7 @@ class OrderDetailOut(OrderSummaryOut):
 
 
 class CustomerStatisticsOut(serializers.Serializer):
+    id = identifier("customer_id")
     customer_id = serializers.UUIDField()
     orders_placed = serializers.IntegerField()
     orders_paid = serializers.IntegerField(help_text="Orders ever paid, cancelled later or not.")
@@ -128,6 +139,7 @@ class CustomerStatisticsOut(serializers.Serializer):
 
 
 class DirectoryCustomerOut(serializers.Serializer):
+    id = identifier("customer_id")
     customer_id = serializers.UUIDField()
     name = serializers.CharField()
     email = serializers.CharField()
@@ -137,6 +149,7 @@ class DirectoryCustomerOut(serializers.Serializer):
 
 
 class CatalogProductOut(serializers.Serializer):
+    id = identifier("product_id")
     product_id = serializers.UUIDField()
     sku = serializers.CharField()
     name = serializers.CharField()
@@ -151,6 +164,7 @@ class CatalogProductOut(serializers.Serializer):
 
 
 class ProductStockOut(serializers.Serializer):
+    id = identifier("product_id")
     product_id = serializers.UUIDField()
     sku = serializers.CharField()
     name = serializers.CharField()
@@ -165,7 +179,7 @@ class ProductStockOut(serializers.Serializer):
 
 
 class StatusChangeOut(serializers.Serializer):
-    status = serializers.CharField()
+    status = EnumField(STATUSES)
     timestamp = serializers.DateTimeField()
     version = serializers.IntegerField()
 
@@ -219,12 +233,12 @@ class ProjectionHealthOut(serializers.Serializer):
     ``manage.py projections``."""
 
     name = serializers.CharField()
-    state = serializers.CharField(help_text="up to date, behind, rebuilding or failing.")
+    state = EnumField(enums.PROJECTION_STATES_STORED)
     lag_events = serializers.IntegerField()
     lag_seconds = serializers.FloatField()
 
 
 class HealthOut(serializers.Serializer):
-    status = serializers.CharField(help_text="ok or unavailable.")
-    database = serializers.CharField(help_text="ok or unreachable.")
+    status = EnumField(["ok", "unavailable"])
+    database = EnumField(["ok", "unreachable"])
     projections = ProjectionHealthOut(many=True, required=False)

@@ -26,6 +26,11 @@ urlpatterns = [
     re_path(order("/events"), events.OrderEventsApi.as_view(), name="order-events"),
     re_path(r"^api/customers/me$", views.CustomerMeApi.as_view(), name="customer-me"),
     re_path(
+        rf"^api/customers/(?P<customer_id>{UUID})$",
+        views.CustomerDetailApi.as_view(),
+        name="customer-detail",
+    ),
+    re_path(
         rf"^api/customers/(?P<customer_id>{UUID})/statistics$",
         views.CustomerStatisticsApi.as_view(),
         name="customer-statistics",

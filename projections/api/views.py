@@ -5,7 +5,8 @@ paths with commands: config/urls.py combines each with its command view (this
 class first), so none of them defines ``post`` and nothing here touches POST.
 
 Every view resolves its read model once (``freshness.read_view``), waiting for
-``min_position`` when given, and answers with ``X-Projection-Position``. Checks
+``min_position`` when given, and answers with ``X-Projection-Position`` and
+``X-Projection-Stale`` (``true`` when ``min_position`` was not reached in time). Checks
 run in the contract's order: 401, 404, 403, 400.
 """
 
@@ -22,6 +23,7 @@ from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 
 from problems import Problem
 from projections.api import selectors
@@ -36,11 +38,28 @@ MAX_POSITION = 2**63 - 1
 
 
 class PagePagination(PageNumberPagination):
-    """``page`` and ``page_size`` (default 20, above 100 clamped); a page past the end is 404."""
+    """``page`` and ``page_size`` (default 20, above 100 clamped); a page past the end is 404.
+
+    The ``next`` and ``previous`` links carry the page size used, so a clamped
+    ``page_size=1000`` reads on as ``page_size=100``."""
 
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
+    invalid_page_message = "no page {page_number}"
+
+    def get_next_link(self) -> str | None:
+        return self._with_size(super().get_next_link())
+
+    def get_previous_link(self) -> str | None:
+        return self._with_size(super().get_previous_link())
+
+    def _with_size(self, link: str | None) -> str | None:
+        request = self.request
+        if link is None or request is None or "page_size" not in request.query_params:
+            return link
+        size = self.get_page_size(request)
+        return replace_query_param(link, self.page_size_query_param, size)
 
 
 class ReadModelApi(GenericAPIView):
@@ -66,6 +85,7 @@ class ReadModelApi(GenericAPIView):
         response = super().finalize_response(request, response, *args, **kwargs)
         if self.resolved is not None:
             response["X-Projection-Position"] = str(self.resolved.position)
+            response["X-Projection-Stale"] = "true" if self.resolved.stale else "false"
         return response
 
     def _min_position(self, raw: str | None) -> int | None:
@@ -167,6 +187,23 @@ class CustomerMeApi(ReadModelApi):
     def get(self, request: Request) -> Response:
         viewer = viewer_of(request.user)
         customer = selectors.customer_get(self.resolve(request), viewer, viewer.customer_id)
+        self.check_query()
+        return Response(out.DirectoryCustomerOut(customer).data)
+
+
+class CustomerDetailApi(ReadModelApi):
+    projection = "customer_directory"
+
+    @extend_schema(
+        summary="One customer's directory entry",
+        description="Staff see any customer, a customer login its own; any other is 404.",
+        parameters=[CUSTOMER_ID, *READ_MODEL],
+        responses={200: out.DirectoryCustomerOut, **problems(400, 401, 404)},
+        tags=["customers"],
+    )
+    def get(self, request: Request, customer_id: str) -> Response:
+        view = self.resolve(request)
+        customer = selectors.customer_get(view, viewer_of(request.user), UUID(customer_id))
         self.check_query()
         return Response(out.DirectoryCustomerOut(customer).data)
 

@@ -16,8 +16,8 @@ transaction held while waiting would block the very runner it waits for.
 
 from __future__ import annotations
 
+import dataclasses
 import time
-from dataclasses import dataclass
 
 from django.conf import settings
 
@@ -29,11 +29,13 @@ MAX_POLL_SECONDS = 0.1
 sleep = time.sleep  # a seam for tests that drive the runner while a query waits
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class ReadView:
     projection: str
     generation: int
     checkpoint: store.Checkpoint
+    # ``min_position`` was asked and not applied within the wait (or names no event).
+    stale: bool = False
 
     @property
     def position(self) -> int:
@@ -42,9 +44,9 @@ class ReadView:
 
 
 def read_view(projection: str, min_position: int | None = None) -> ReadView:
-    if min_position is not None:
-        wait_until_applied(projection, min_position)
-    return _current(projection)
+    if min_position is None or wait_until_applied(projection, min_position):
+        return _current(projection)
+    return dataclasses.replace(_current(projection), stale=True)
 
 
 def wait_until_applied(projection: str, position: int, timeout: float | None = None) -> bool:

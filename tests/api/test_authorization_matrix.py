@@ -88,6 +88,7 @@ MATRIX: dict[tuple[str, str], Decision] = {
     ),
     ("customer-me", "GET"): Decision("/api/customers/me", (401, 401, 200, 200, 404, 404)),
     ("customer-statistics", "GET"): Decision("/api/customers/{alice}/statistics", OWNER),
+    ("customer-detail", "GET"): Decision("/api/customers/{alice}", OWNER),
     # Bob acting for Alice is 403, not 404: customers are not secret, orders are.
     ("customer-change-email", "POST"): Decision(
         "/api/customers/{alice}/change-email",

@@ -45,3 +45,65 @@ def test_swagger_ui_is_served_from_this_server(staff):
 def test_the_token_endpoint_documents_its_415(schema):
     responses = schema["paths"]["/api/auth/token/"]["post"]["responses"]
     assert "application/problem+json" in responses["415"]["content"]
+
+
+def _enum(schema, component: str, field: str) -> list:
+    properties = schema["components"]["schemas"][component]["properties"]
+    prop = properties[field]
+    ref = prop.get("$ref") or next(
+        (s["$ref"] for s in prop.get("allOf", []) + prop.get("oneOf", []) if "$ref" in s), None
+    )
+    return schema["components"]["schemas"][ref.rsplit("/", 1)[1]]["enum"] if ref else prop["enum"]
+
+
+def test_the_openapi_enumerations_are_exactly_the_upper_case_values(schema):
+    assert _enum(schema, "OrderSummaryOut", "status") == ["PENDING", "PAID", "SHIPPED", "CANCELLED"]
+    assert _enum(schema, "OrderSummaryOut", "fulfillment") == [
+        "AWAITING_PAYMENT",
+        "RESERVING",
+        "READY_TO_SHIP",
+        "SHIPPED",
+        "REFUNDED",
+    ]
+    assert [v for v in _enum(schema, "OrderLineOut", "reservation") if v] == [
+        "RESERVED",
+        "RELEASED",
+        "ISSUED",
+    ]
+    assert _enum(schema, "PaymentOut", "status") == ["UNPAID", "PAID", "REFUNDED"]
+    assert _enum(schema, "StatusChangeOut", "status") == _enum(schema, "OrderSummaryOut", "status")
+    assert [v for v in _enum(schema, "ShippingOut", "shipment_status") if v] == [
+        "CREATED",
+        "SHIPPED",
+        "CANCELLED",
+    ]
+    parameters = {p["name"]: p for p in schema["paths"]["/api/orders/"]["get"]["parameters"]}
+    for name in ("status", "fulfillment"):
+        values = parameters[name]["schema"]["enum"]
+        assert values and all(v == v.upper() for v in values)
+
+
+def test_the_stale_header_is_documented_beside_the_position(schema):
+    for path in ("/api/orders/", "/api/orders/{order_id}", "/api/products/{product_id}"):
+        headers = schema["paths"][path]["get"]["responses"]["200"]["headers"]
+        assert {"X-Projection-Position", "X-Projection-Stale"} <= set(headers)
+
+
+def test_the_api_version_is_2(schema):
+    assert schema["info"]["version"] == "2.0.0"
+
+
+def test_the_created_responses_document_their_location(schema):
+    for path in ("/api/orders/", "/api/products/", "/api/customers/"):
+        assert "Location" in schema["paths"][path]["post"]["responses"]["201"]["headers"]
+    assert "Location" not in schema["paths"]["/api/orders/{order_id}/pay"]["post"]["responses"][
+        "200"
+    ].get("headers", {})
+
+
+def test_the_problem_document_describes_insufficient_stocks_lines(schema):
+    components = schema["components"]["schemas"]
+    problem = components["Problem"]["properties"]
+    assert {"products", "lines"} <= set(problem)
+    line = components[problem["lines"]["items"]["$ref"].rsplit("/", 1)[1]]
+    assert set(line["properties"]) == {"product_id", "name", "requested", "available"}

@@ -133,12 +133,12 @@ def test_the_api_shows_fulfillment_reservations_shipment_and_refund(story, staff
     listed = staff.get("/api/orders/", fulfillment="ready_to_ship").json()
     assert listed["count"] == 0
     rows = staff.get("/api/orders/").json()["results"]
-    assert {row["fulfillment"] for row in rows} == {"shipped", "refunded", "reserving"}
+    assert {row["fulfillment"] for row in rows} == {"SHIPPED", "REFUNDED", "RESERVING"}
 
     body = staff.get(f"/api/orders/{story['cancelled']}").json()
-    assert body["fulfillment"] == "refunded"
+    assert body["fulfillment"] == "REFUNDED"
     assert body["payment"]["status"] == "REFUNDED"
-    assert body["lines"][0]["reservation"] == "released"
+    assert body["lines"][0]["reservation"] == "RELEASED"
     assert body["shipping"]["shipment_status"] == "CANCELLED"
     assert body["shipping"]["shipment_id"]
 

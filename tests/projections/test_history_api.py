@@ -149,7 +149,7 @@ def test_healthz_reports_the_database_and_each_projections_lag(known):
 
     assert response.status_code == 200
     body = response.json()
-    assert (body["status"], body["database"]) == ("ok", "ok")
+    assert (body["status"], body["database"]) == ("OK", "OK")
     lag = {p["name"]: p["lag_events"] for p in body["projections"]}
     assert lag["order_list"] == 0
     assert lag["catalog"] == 7
@@ -166,7 +166,7 @@ def test_healthz_tells_anonymous_callers_state_and_lag_but_never_the_error_text(
     body = APIClient().get("/healthz").json()
 
     order_list = next(p for p in body["projections"] if p["name"] == "order_list")
-    assert order_list["state"] == "failing" and order_list["lag_events"] > 0
+    assert order_list["state"] == "FAILING" and order_list["lag_events"] > 0
     shown = {"name", "state", "lag_events", "lag_seconds"}
     assert all(set(p) == shown for p in body["projections"])
     text = json.dumps(body)
@@ -184,4 +184,4 @@ def test_healthz_is_503_when_the_database_is_unreachable(db, monkeypatch):
     monkeypatch.setattr(health, "projection_statuses", unreachable)
     response = APIClient().get("/healthz")
     assert response.status_code == 503
-    assert response.json() == {"status": "unavailable", "database": "unreachable"}
+    assert response.json() == {"status": "UNAVAILABLE", "database": "UNREACHABLE"}

@@ -157,7 +157,7 @@ def test_order_details_carry_lines_payment_shipping_timeline_and_etag(orders, st
         "shipment_reference": "",
         "shipment_status": "",
     }
-    assert body["fulfillment"] == "reserving" and body["lines"][0]["reservation"] is None
+    assert body["fulfillment"] == "RESERVING" and body["lines"][0]["reservation"] is None
     assert body["shipping_address"]["city"] == "Ghent"
     assert [entry["event_type"] for entry in body["timeline"]] == ["OrderCreated", "OrderPaid"]
     assert body["timeline"][0]["occurred_at"] == body["created_at"]

@@ -32,6 +32,7 @@ QUERY_PATHS = {
     "/api/orders/{order_id}/events",
     "/api/customers/",
     "/api/customers/me",
+    "/api/customers/{customer_id}",
     "/api/customers/{customer_id}/statistics",
     "/api/products/",
     "/api/products/{product_id}",
