@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("projections", "0008_read_model_names"),
+        ("projections", "0009_read_model_names"),
     ]
 
     operations = [
