@@ -5,7 +5,7 @@ from django.db import migrations
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("projections", "0007_leases_move_to_process_state"),
+        ("projections", "0008_order_detail_shipment_reference"),
     ]
 
     operations = [
