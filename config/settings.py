@@ -71,6 +71,8 @@ if CHRONICLE_BENCH:
 MIDDLEWARE = [
     # First: an over-long request line or header is a 414/431 problem before anything reads it.
     "config.request_limits.RequestLimitsMiddleware",
+    # Every endpoint alike: a malformed X-Correlation-ID is a 400 before any view runs.
+    "config.correlation.CorrelationMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "config.middleware.OptionalTrailingSlashMiddleware",

@@ -10,14 +10,26 @@ from typing import Any
 from rest_framework import serializers
 
 PROBLEM_JSON = "application/problem+json"
+# config/correlation.py's rule: any printable ASCII value up to 128 characters.
+CORRELATION_SCHEMA = {"type": "string", "minLength": 1, "maxLength": 128, "pattern": "^[ -~]+$"}
+CORRELATION_PARAMETER = {
+    "in": "header",
+    "name": "X-Correlation-ID",
+    "required": False,
+    "schema": CORRELATION_SCHEMA,
+    "description": "Ties every event of this request together: any printable ASCII value up "
+    "to 128 characters, echoed as given. A UUID is stored as it is; any other value as a "
+    "name-based UUID (uuid5), the value itself kept in the events' metadata as "
+    "`correlation_id_given`. Longer or not printable: 400 `invalid_correlation_id`.",
+}
+CORRELATION_HEADER = {
+    "description": "The request's X-Correlation-ID as given, else a new UUID.",
+    "schema": {"type": "string"},
+}
 HEADERS = {
     "ETag": {
         "description": 'The stream version, quoted ("3"); send it back as If-Match.',
         "schema": {"type": "string"},
-    },
-    "X-Correlation-ID": {
-        "description": "The request's correlation id.",
-        "schema": {"type": "string", "format": "uuid"},
     },
 }
 
@@ -29,12 +41,23 @@ def add_response_headers(
         for method, operation in operations.items():
             if path.startswith("/api/"):
                 _errors_are_problems(operation)
+            _correlated(operation)
             if method != "post" or path.startswith("/api/auth/"):
                 continue
             for status, response in operation.get("responses", {}).items():
                 if status.startswith("2"):
                     response.setdefault("headers", {}).update(HEADERS)
     return result
+
+
+def _correlated(operation: dict[str, Any]) -> None:
+    """Every endpoint reads X-Correlation-ID by one rule, and echoes it on success."""
+    parameters = operation.setdefault("parameters", [])
+    parameters[:] = [p for p in parameters if p.get("name") != "X-Correlation-ID"]
+    parameters.append(CORRELATION_PARAMETER)
+    for status, response in operation.get("responses", {}).items():
+        if status.startswith("2"):
+            response.setdefault("headers", {})["X-Correlation-ID"] = CORRELATION_HEADER
 
 
 def _errors_are_problems(operation: dict[str, Any]) -> None:

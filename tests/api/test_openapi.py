@@ -45,3 +45,13 @@ def test_swagger_ui_is_served_from_this_server(staff):
 def test_the_token_endpoint_documents_its_415(schema):
     responses = schema["paths"]["/api/auth/token/"]["post"]["responses"]
     assert "application/problem+json" in responses["415"]["content"]
+
+
+def test_every_operation_documents_x_correlation_id_by_one_rule(schema):
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            (header,) = [p for p in operation["parameters"] if p["name"] == "X-Correlation-ID"]
+            assert header["schema"]["maxLength"] == 128, (method, path)
+            assert "format" not in header["schema"], (method, path)
+            success = [r for code, r in operation["responses"].items() if code.startswith("2")]
+            assert all("X-Correlation-ID" in r["headers"] for r in success), (method, path)
