@@ -71,7 +71,10 @@ class OrderStateApi(APIView):
     @extend_schema(
         summary="An order as it was at an instant or a version (ES)",
         description="Replays the order's events recorded at or before `as_of` and/or up to "
-        "`version`; without either, the current state. Before the order existed: 404.",
+        "`version`; without either, the current state. Before the order existed: 404. The "
+        "whole order as it was, as the admin's time travel shows it: lines with the product "
+        "names the order recorded, total, status and fulfillment, shipping address, payment, "
+        "shipment, carrier and tracking number, cancel reason.",
         parameters=[ORDER_ID, StateQuery],
         responses={200: out.OrderStateOut, **problems(400, 401, 404)},
         tags=["orders"],
