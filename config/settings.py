@@ -155,6 +155,11 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Chronicle API",
     "DESCRIPTION": "Commands change orders through events; queries read projections.",
     "VERSION": "1.0.0",
+    # Every problem document's `type` is a page of problems.catalogue; this links them.
+    "EXTERNAL_DOCS": {
+        "description": "Problem types: what each error code means and what to do",
+        "url": "/problems/",
+    },
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

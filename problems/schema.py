@@ -9,6 +9,8 @@ from typing import Any
 
 from rest_framework import serializers
 
+from problems.catalogue import CATALOGUE, ProblemType
+
 PROBLEM_JSON = "application/problem+json"
 # config/correlation.py's rule: any printable ASCII value up to 128 characters.
 CORRELATION_SCHEMA = {"type": "string", "minLength": 1, "maxLength": 128, "pattern": "^[ -~]+$"}
@@ -69,12 +71,29 @@ def _errors_are_problems(operation: dict[str, Any]) -> None:
 
 
 class ProblemSerializer(serializers.Serializer):
-    """RFC 9457 problem details (application/problem+json)."""
-
-    type = serializers.CharField()
+    type = serializers.CharField(
+        help_text="`/problems/<code>`: a page saying what the problem means and what to do."
+    )
     title = serializers.CharField()
     status = serializers.IntegerField()
-    detail = serializers.CharField()
-    code = serializers.CharField()
+    detail = serializers.CharField(help_text="What happened in this case, for people.")
+    code = serializers.CharField(
+        help_text="Stable, for programs: one of the codes listed at /problems/."
+    )
     errors = serializers.ListField(child=serializers.DictField(), required=False)  # type: ignore[assignment]
     current_version = serializers.IntegerField(required=False)
+
+
+def _described(catalogue: tuple[ProblemType, ...]) -> str:
+    """The Problem component's description: every problem type, linking its page."""
+    rows = "\n".join(
+        f"| {entry.status} | [`{entry.code}`]({entry.uri}) | {entry.title} |" for entry in catalogue
+    )
+    return (
+        "RFC 9457 problem details (application/problem+json). `type` links the problem "
+        "type's page ([every problem type](/problems/)):\n\n"
+        f"| status | code | title |\n|---|---|---|\n{rows}"
+    )
+
+
+ProblemSerializer.__doc__ = _described(CATALOGUE)

@@ -58,6 +58,9 @@ def _query(serializer_class: type[serializers.Serializer], request: Request) -> 
 class OrderHistoryApi(APIView):
     @extend_schema(
         summary="An order's status history (ES)",
+        description="Each status the order took (PENDING, PAID, SHIPPED, CANCELLED) with the "
+        "time and stream version of the event that set it, oldest first. Read from the "
+        "event store, so always current; `min_position` does not apply.",
         parameters=[ORDER_ID],
         responses={200: out.StatusChangeOut(many=True), **problems(401, 404)},
         tags=["orders"],
@@ -89,6 +92,8 @@ class OrderStateApi(APIView):
 class OrderEventsApi(APIView):
     @extend_schema(
         summary="An order's events (ES)",
+        description="The order's stream as recorded, oldest first: each event's type, "
+        "version, global position, data, metadata and time. Read from the event store.",
         parameters=[ORDER_ID],
         responses={200: out.StreamEventOut(many=True), **problems(401, 404)},
         tags=["orders"],

@@ -31,6 +31,10 @@ ETAG = OpenApiParameter(
     description='The order\'s stream version, e.g. "3": the token for If-Match on commands.',
 )
 READ_MODEL = [MIN_POSITION, PROJECTION_POSITION]
+READ_YOUR_WRITES = (
+    "Read from a read model: pass a command's `position` as `min_position` to read your "
+    "write; `X-Projection-Position` says how far the read model is."
+)
 
 
 def path_id(name: str) -> OpenApiParameter:
