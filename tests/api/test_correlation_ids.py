@@ -95,3 +95,16 @@ def test_a_value_too_long_or_not_printable_is_refused_on_every_endpoint(shop, me
     assert body["code"] == "invalid_correlation_id"
     assert body["errors"][0]["field"] == "X-Correlation-ID"
     assert not Event.objects.filter(event_type="OrderCreated").exists()
+
+
+def test_the_correlation_page_gathers_an_opaque_id_and_says_what_was_sent(shop, client):
+    from django.contrib.auth import get_user_model
+    from django.urls import reverse
+
+    first, second = place(shop, "req-<42>"), place(shop, "req-<42>")
+    client.force_login(get_user_model().objects.create_superuser("root", password=None))
+    url = reverse("admin:eventstore_event_correlation", args=[uuid.uuid5(NAMESPACE, "req-<42>")])
+    page = client.get(url).content.decode()
+    assert page.count('class="chronicle-event"') == 2
+    assert all(f"order-{r.json()['id']}" in page for r in (first, second))
+    assert '<code id="correlation-given">req-&lt;42&gt;</code>' in page
