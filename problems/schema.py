@@ -53,13 +53,23 @@ def add_response_headers(
 
 
 def _correlated(operation: dict[str, Any]) -> None:
-    """Every endpoint reads X-Correlation-ID by one rule, and echoes it on success."""
+    """Every endpoint reads X-Correlation-ID by one rule, echoes it on success, and
+    may answer 400 ``invalid_correlation_id``."""
     parameters = operation.setdefault("parameters", [])
     parameters[:] = [p for p in parameters if p.get("name") != "X-Correlation-ID"]
     parameters.append(CORRELATION_PARAMETER)
-    for status, response in operation.get("responses", {}).items():
+    responses = operation.setdefault("responses", {})
+    for status, response in responses.items():
         if status.startswith("2"):
             response.setdefault("headers", {})["X-Correlation-ID"] = CORRELATION_HEADER
+    responses.setdefault(
+        "400",
+        {
+            "description": "`invalid_correlation_id`: X-Correlation-ID is over 128 "
+            "characters or not printable ASCII.",
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        },
+    )
 
 
 def _errors_are_problems(operation: dict[str, Any]) -> None:

@@ -1,6 +1,7 @@
 import pytest
 
 pytestmark = pytest.mark.django_db
+PROBLEM = "application/problem+json"
 
 COMMANDS = [
     "/api/customers/",
@@ -55,6 +56,7 @@ def test_every_operation_documents_x_correlation_id_by_one_rule(schema):
             assert "format" not in header["schema"], (method, path)
             success = [r for code, r in operation["responses"].items() if code.startswith("2")]
             assert all("X-Correlation-ID" in r["headers"] for r in success), (method, path)
+            assert PROBLEM in operation["responses"]["400"]["content"], (method, path)
 
 
 def test_every_operation_has_a_summary_and_a_description(schema):
