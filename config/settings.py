@@ -71,6 +71,8 @@ if CHRONICLE_BENCH:
 MIDDLEWARE = [
     # First: an over-long request line or header is a 414/431 problem before anything reads it.
     "config.request_limits.RequestLimitsMiddleware",
+    # Every endpoint alike: a malformed X-Correlation-ID is a 400 before any view runs.
+    "config.correlation.CorrelationMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "config.middleware.OptionalTrailingSlashMiddleware",
@@ -154,6 +156,11 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Chronicle API",
     "DESCRIPTION": "Commands change orders through events; queries read projections.",
     "VERSION": "2.0.0",  # CHANGELOG.md
+    # Every problem document's `type` is a page of problems.catalogue; this links them.
+    "EXTERNAL_DOCS": {
+        "description": "Problem types: what each error code means and what to do",
+        "url": "/problems/",
+    },
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

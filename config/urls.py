@@ -12,6 +12,7 @@ from accounts.forms import LockedAdminLoginForm
 from orders.api import views as commands
 from orders.api.auth import AuthTokenApi, LogoutAllApi, LogoutApi
 from problems.handler import api_not_found
+from problems.pages import problem_index, problem_page
 from projections.api import views as queries
 
 admin.site.site_header = "Chronicle staff"
@@ -32,6 +33,8 @@ urlpatterns = [
     path("api/auth/token/", AuthTokenApi.as_view(), name="auth-token"),
     path("api/auth/logout/", LogoutApi.as_view(), name="auth-logout"),
     path("api/auth/logout-all/", LogoutAllApi.as_view(), name="auth-logout-all"),
+    path("problems/", problem_index, name="problems"),
+    path("problems/<slug:code>", problem_page, name="problem"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path(

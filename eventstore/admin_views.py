@@ -146,9 +146,17 @@ def correlation_page(
     context: dict[str, Any] = {
         "title": f"Correlation {correlation_id}",
         "crumb": f"Correlation {short_id(correlation_id)}",
+        "given": _given(events),
     }
     context |= {"summary": summary, "page": page, "rows": rows}
     return _render(model_admin, request, "eventstore/admin/correlation.html", context)
+
+
+def _given(events: Any) -> str:
+    """The id the client sent, when it was not a UUID and the column holds its uuid5
+    (the metadata key ``correlation_id_given``, written by the API's middleware)."""
+    first = events.first()
+    return str(first.metadata.get("correlation_id_given", "")) if first is not None else ""
 
 
 def _causal_rows(events: list[Event]) -> list[EventRow]:

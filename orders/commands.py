@@ -1,7 +1,9 @@
 """Intent: what a user asks Chronicle to do. Immutable; a handler may refuse it.
 
 Every command carries its id (idempotency), the acting user, when it was issued
-and the request's correlation id. ``expected_version`` comes from If-Match.
+and the request's correlation id (with ``correlation_id_given``, the client's own
+value when it was not a UUID: config/correlation.py). ``expected_version`` comes
+from If-Match.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ class Command:
     user_id: int | None = None
     issued_at: dt.datetime = field(default_factory=_now)
     correlation_id: UUID = field(default_factory=uuid4)
+    correlation_id_given: str | None = None
     causation_id: UUID | None = None
     expected_version: int | None = None
 

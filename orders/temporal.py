@@ -2,8 +2,10 @@
 
 Temporal reads come from the event store, never from read models: the write side's
 ``Order`` loaded through its repository (the newest usable snapshot at or before the
-version, then the later events), handed out as plain values. Both the query API
-(``/api/orders/{id}/state``) and the admin's time travel read it here.
+version, then the later events), handed out as plain values: ``OrderAsItWas`` is the
+one picture of an order in the past. The query API (``/api/orders/{id}/state``)
+serializes it whole and the admin's time travel shows it (projections/admin/
+time_travel.py); neither builds a picture of its own.
 """
 
 from __future__ import annotations
@@ -43,11 +45,13 @@ class NotYet(LookupError):
 
 @dataclass(frozen=True)
 class OrderAsItWas:
-    """The order's state at ``version``, which its event recorded at ``recorded_at``."""
+    """The order's state at ``version``, which its event recorded at ``recorded_at``;
+    ``as_of`` is the instant asked for, else ``recorded_at``."""
 
     order_id: UUID
     version: int
     recorded_at: dt.datetime
+    as_of: dt.datetime
     order_number: str
     customer_id: UUID | None
     status: str
@@ -97,6 +101,7 @@ def order_as_it_was(
         order_id=order_id,
         version=order.version,
         recorded_at=event.recorded_at,
+        as_of=as_of or event.recorded_at,
         order_number=order.order_number,
         customer_id=order.customer_id,
         status=order.status,

@@ -168,14 +168,17 @@ class EventStoreAggregates(Aggregates[A]):
         return self.repository.exists(aggregate_id)
 
     def save(self, aggregate: A, cmd: Command) -> CommandResult:
+        metadata: dict[str, object] = {
+            "user_id": cmd.user_id,
+            "command": type(cmd).__name__,
+            "issued_at": cmd.issued_at.isoformat(),
+        }
+        if cmd.correlation_id_given is not None:
+            metadata["correlation_id_given"] = cmd.correlation_id_given
         saved = self.repository.save(
             aggregate,
             command_id=cmd.command_id,
-            metadata={
-                "user_id": cmd.user_id,
-                "command": type(cmd).__name__,
-                "issued_at": cmd.issued_at.isoformat(),
-            },
+            metadata=metadata,
             correlation_id=cmd.correlation_id,
             causation_id=cmd.causation_id or cmd.command_id,
         )

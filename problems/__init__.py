@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from problems.catalogue import type_uri
+
 CONTENT_TYPE = "application/problem+json"
 
 
 def problem_body(status: int, code: str, title: str, detail: str, **extra: Any) -> dict[str, Any]:
-    """The problem document; plain data, so layers below Django and DRF can answer with it."""
+    """The problem document; plain data, so layers below Django and DRF can answer with it.
+    Its ``type`` is the code's page in ``problems.catalogue``."""
     return {
-        "type": f"/problems/{code}",
+        "type": type_uri(code),
         "title": title,
         "status": status,
         "detail": detail,

@@ -9,15 +9,29 @@ from typing import Any
 
 from rest_framework import serializers
 
+from problems.catalogue import CATALOGUE, ProblemType
+
 PROBLEM_JSON = "application/problem+json"
+# config/correlation.py's rule: any printable ASCII value up to 128 characters.
+CORRELATION_SCHEMA = {"type": "string", "minLength": 1, "maxLength": 128, "pattern": "^[ -~]+$"}
+CORRELATION_PARAMETER = {
+    "in": "header",
+    "name": "X-Correlation-ID",
+    "required": False,
+    "schema": CORRELATION_SCHEMA,
+    "description": "Ties every event of this request together: any printable ASCII value up "
+    "to 128 characters, echoed as given. A UUID is stored as it is; any other value as a "
+    "name-based UUID (uuid5), the value itself kept in the events' metadata as "
+    "`correlation_id_given`. Longer or not printable: 400 `invalid_correlation_id`.",
+}
+CORRELATION_HEADER = {
+    "description": "The request's X-Correlation-ID as given, else a new UUID.",
+    "schema": {"type": "string"},
+}
 HEADERS = {
     "ETag": {
         "description": 'The stream version, quoted ("3"); send it back as If-Match.',
         "schema": {"type": "string"},
-    },
-    "X-Correlation-ID": {
-        "description": "The request's correlation id.",
-        "schema": {"type": "string", "format": "uuid"},
     },
 }
 
@@ -35,6 +49,7 @@ def add_response_headers(
         for method, operation in operations.items():
             if path.startswith("/api/"):
                 _errors_are_problems(operation)
+            _correlated(operation)
             if method != "post" or path.startswith("/api/auth/"):
                 continue
             for status, response in operation.get("responses", {}).items():
@@ -43,6 +58,26 @@ def add_response_headers(
                 if status == "201":
                     response["headers"]["Location"] = LOCATION
     return result
+
+
+def _correlated(operation: dict[str, Any]) -> None:
+    """Every endpoint reads X-Correlation-ID by one rule, echoes it on success, and
+    may answer 400 ``invalid_correlation_id``."""
+    parameters = operation.setdefault("parameters", [])
+    parameters[:] = [p for p in parameters if p.get("name") != "X-Correlation-ID"]
+    parameters.append(CORRELATION_PARAMETER)
+    responses = operation.setdefault("responses", {})
+    for status, response in responses.items():
+        if status.startswith("2"):
+            response.setdefault("headers", {})["X-Correlation-ID"] = CORRELATION_HEADER
+    responses.setdefault(
+        "400",
+        {
+            "description": "`invalid_correlation_id`: X-Correlation-ID is over 128 "
+            "characters or not printable ASCII.",
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        },
+    )
 
 
 def _errors_are_problems(operation: dict[str, Any]) -> None:
@@ -61,13 +96,15 @@ class ShortLineSerializer(serializers.Serializer):
 
 
 class ProblemSerializer(serializers.Serializer):
-    """RFC 9457 problem details (application/problem+json)."""
-
-    type = serializers.CharField()
+    type = serializers.CharField(
+        help_text="`/problems/<code>`: a page saying what the problem means and what to do."
+    )
     title = serializers.CharField()
     status = serializers.IntegerField()
-    detail = serializers.CharField()
-    code = serializers.CharField()
+    detail = serializers.CharField(help_text="What happened in this case, for people.")
+    code = serializers.CharField(
+        help_text="Stable, for programs: one of the codes listed at /problems/."
+    )
     errors = serializers.ListField(child=serializers.DictField(), required=False)  # type: ignore[assignment]
     current_version = serializers.IntegerField(required=False)
     products = serializers.ListField(
@@ -78,3 +115,18 @@ class ProblemSerializer(serializers.Serializer):
     lines = ShortLineSerializer(
         many=True, required=False, help_text="insufficient_stock: each line short of stock."
     )
+
+
+def _described(catalogue: tuple[ProblemType, ...]) -> str:
+    """The Problem component's description: every problem type, linking its page."""
+    rows = "\n".join(
+        f"| {entry.status} | [`{entry.code}`]({entry.uri}) | {entry.title} |" for entry in catalogue
+    )
+    return (
+        "RFC 9457 problem details (application/problem+json). `type` links the problem "
+        "type's page ([every problem type](/problems/)):\n\n"
+        f"| status | code | title |\n|---|---|---|\n{rows}"
+    )
+
+
+ProblemSerializer.__doc__ = _described(CATALOGUE)

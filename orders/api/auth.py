@@ -8,6 +8,8 @@ past the limit a login answers 429 with ``Retry-After``, right password or not.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_logged_in
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -46,6 +48,11 @@ class AuthTokenApi(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
+        summary="Log in: trade a username and password for a token",
+        description="Answers a token of its own for this login, with its expiry; send it as "
+        "`Authorization: Token <token>`. A wrong username or password is 400 "
+        "`invalid_credentials`; after repeated failures for a username or from an address, "
+        "429 `throttled` with Retry-After, right password or not.",
         request=TokenInput,
         responses={
             200: TokenOutput,
@@ -80,14 +87,17 @@ class AuthTokenApi(APIView):
         return Response(TokenOutput({"token": key, "expiry": token.expiry}).data)
 
 
-_LOGOUT = extend_schema(
-    request=None,
-    responses={
-        204: OpenApiResponse(description="Revoked."),
-        (401, PROBLEM_JSON): _PROBLEM,
-    },
-    tags=["auth"],
-)
+def _logout(summary: str, description: str) -> Any:
+    return extend_schema(
+        summary=summary,
+        description=description,
+        request=None,
+        responses={
+            204: OpenApiResponse(description="Revoked."),
+            (401, PROBLEM_JSON): _PROBLEM,
+        },
+        tags=["auth"],
+    )
 
 
 class LogoutApi(knox.LogoutView):
@@ -95,7 +105,11 @@ class LogoutApi(knox.LogoutView):
 
     authentication_classes = [TokenAuthentication]
 
-    @_LOGOUT
+    @_logout(
+        "Log out: revoke this token",
+        "Revokes the token the request authenticated with; the user's other tokens stay "
+        "valid. 204 without a body.",
+    )
     def post(self, request: Request, format: str | None = None) -> Response:
         return super().post(request, format)
 
@@ -105,6 +119,10 @@ class LogoutAllApi(knox.LogoutAllView):
 
     authentication_classes = [TokenAuthentication]
 
-    @_LOGOUT
+    @_logout(
+        "Log out everywhere: revoke every token of this user",
+        "Revokes every token of the user the request authenticated as, this one included. "
+        "204 without a body.",
+    )
     def post(self, request: Request, format: str | None = None) -> Response:
         return super().post(request, format)

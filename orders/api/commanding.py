@@ -6,14 +6,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from typing import Any
-from uuid import UUID, uuid4
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.correlation import Correlation
 from orders import handlers, idempotency
 from orders.api.serializers import CommandResultSerializer, ProblemSerializer
 from orders.commands import Command
@@ -41,19 +40,6 @@ def parse_if_match(value: str | None) -> int | None:
     return int(match.group(1))
 
 
-def correlation_id(request: Request) -> UUID:
-    header = request.headers.get("X-Correlation-ID")
-    if not header:
-        return uuid4()
-    try:
-        return UUID(header)
-    except ValueError:
-        raise Problem(
-            "X-Correlation-ID must be a UUID",
-            errors=[{"field": "X-Correlation-ID", "message": "not a UUID"}],
-        ) from None
-
-
 class CommandApi(APIView):
     """Base of the command endpoints: defines ``post`` only, so a query view can share a path."""
 
@@ -65,27 +51,17 @@ class CommandApi(APIView):
     created_path = ""
 
     def context(self, request: Request) -> dict[str, Any]:
-        """Keyword arguments every command takes from the request."""
+        """Keyword arguments every command takes from the request; the correlation is
+        config.correlation.CorrelationMiddleware's."""
+        correlation: Correlation = request.correlation  # type: ignore[attr-defined]
         return {
             "user_id": request.user.pk,
-            "correlation_id": request.correlation_id,  # type: ignore[attr-defined]
+            "correlation_id": correlation.id,
+            "correlation_id_given": correlation.opaque,
             "expected_version": parse_if_match(request.headers.get("If-Match"))
             if self.uses_if_match
             else None,
         }
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)
-        request.correlation_id = correlation_id(request)  # type: ignore[attr-defined]
-
-    def finalize_response(
-        self, request: Request, response: Response, *args: Any, **kwargs: Any
-    ) -> Response:
-        response = super().finalize_response(request, response, *args, **kwargs)
-        correlation = getattr(request, "correlation_id", None)
-        if correlation is not None:
-            response["X-Correlation-ID"] = str(correlation)
-        return response
 
     def require(self, allowed: bool) -> None:
         if not allowed:
@@ -168,13 +144,7 @@ HEADERS = [
         OpenApiParameter.HEADER,
         description="1..255 chars; the same key and request replays the first response.",
     ),
-    OpenApiParameter(
-        "X-Correlation-ID",
-        OpenApiTypes.UUID,
-        OpenApiParameter.HEADER,
-        description="Ties every event of this request together; echoed in the response.",
-    ),
-]
+]  # X-Correlation-ID: every operation's, added by problems.schema.add_response_headers
 IF_MATCH = OpenApiParameter(
     "If-Match",
     {"type": "string", "pattern": _ETAG.pattern},

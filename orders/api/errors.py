@@ -5,35 +5,19 @@ from __future__ import annotations
 from eventstore.errors import ConcurrencyError, OrderingConflict, StreamNotFound
 from orders.errors import DomainError
 from problems import NotFound, Problem
+from problems.catalogue import BY_CODE
 from problems.handler import translate
-
-STATUS_BY_CODE = {"not_found": 404, "invalid_request": 400, "version_mismatch": 412}
-TITLES = {
-    "order_not_pending": "Order is not pending",
-    "invalid_transition": "Invalid transition",
-    "too_many_items": "Too many items",
-    "order_total_too_large": "Order total too large",
-    "quantity_too_large": "Quantity too large",
-    "price_too_large": "Price too large",
-    "stock_too_large": "Stock too large",
-    "last_item": "Last item",
-    "insufficient_stock": "Insufficient stock",
-    "duplicate_sku": "Duplicate SKU",
-    "duplicate_email": "Duplicate email",
-    "duplicate_username": "Duplicate username",
-    "not_ready_to_ship": "Not ready to ship",
-    "version_mismatch": "Version mismatch",
-    "not_found": "Not found",
-    "invalid_request": "Invalid request",
-}
 
 
 def domain_problem(error: DomainError) -> Problem:
+    """Status and title are the code's in ``problems.catalogue``; a refusal whose code
+    is missing there is a 409 "Conflict" (and a failing test)."""
+    entry = BY_CODE.get(error.code)
     return Problem(
         error.detail,
-        status=STATUS_BY_CODE.get(error.code, 409),
+        status=entry.status if entry else 409,
         code=error.code,
-        title=TITLES.get(error.code, "Conflict"),
+        title=entry.title if entry else "Conflict",
         **error.extra,
     )
 

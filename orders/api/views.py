@@ -25,12 +25,30 @@ from orders.models import CustomerAccount
 
 
 def _schema(
-    request: type | None, success: int = 200, *, if_match: bool = True, tag: str = "commands"
+    request: type | None,
+    success: int = 200,
+    *,
+    summary: str,
+    description: str,
+    if_match: bool = True,
+    tag: str = "commands",
 ) -> Any:
     params = [*HEADERS, IF_MATCH] if if_match else HEADERS
     return extend_schema(
-        request=request, responses=responses(success), parameters=params, tags=[tag]
+        summary=summary,
+        description=f"{description}\n\n{_EVERY_COMMAND}",
+        request=request,
+        responses=responses(success),
+        parameters=params,
+        tags=[tag],
     )
+
+
+_EVERY_COMMAND = (
+    "Answers `{id, version, position}` with the stream version as `ETag`; pass `position` "
+    "as `min_position` to a query to read your write. Errors are problem documents whose "
+    "`type` links the problem's page under /problems/."
+)
 
 
 class CustomerRegisterApi(CommandApi):
@@ -38,7 +56,16 @@ class CustomerRegisterApi(CommandApi):
     created_path = "/api/customers/{id}"
     uses_if_match = False
 
-    @_schema(s.RegisterCustomerInput, 201, if_match=False, tag="customers")
+    @_schema(
+        s.RegisterCustomerInput,
+        201,
+        if_match=False,
+        tag="customers",
+        summary="Register a customer (staff)",
+        description="Records CustomerRegistered. With `username` and `password`, also creates the "
+        "customer's login in the same transaction (409 `duplicate_username` when the "
+        "username is taken in any case).",
+    )
     def post(self, request: Request) -> Response:
         self.require(request.user.is_staff)
         data = self.validated(s.RegisterCustomerInput, request)
@@ -71,7 +98,12 @@ def _taken(username: str) -> DuplicateUsername:
 
 
 class CustomerChangeEmailApi(CommandApi):
-    @_schema(s.ChangeEmailInput, tag="customers")
+    @_schema(
+        s.ChangeEmailInput,
+        tag="customers",
+        summary="Change a customer's email (staff, or that customer)",
+        description="Records CustomerEmailChanged on the customer's stream.",
+    )
     def post(self, request: Request, customer_id: UUID) -> Response:
         self.require_found(repositories.customers.exists(customer_id), "customer", customer_id)
         self.require(access.may_act_for(request.user, customer_id))
@@ -87,7 +119,15 @@ class ProductAddApi(CommandApi):
     created_path = "/api/products/{id}"
     uses_if_match = False
 
-    @_schema(s.AddProductInput, 201, if_match=False, tag="products")
+    @_schema(
+        s.AddProductInput,
+        201,
+        if_match=False,
+        tag="products",
+        summary="Add a product to the catalog (staff)",
+        description="Records ProductAdded; a SKU already taken is 409 `duplicate_sku`. Stock "
+        "starts at 0: receive stock to sell it.",
+    )
     def post(self, request: Request) -> Response:
         self.require(request.user.is_staff)
         data = self.validated(s.AddProductInput, request)
@@ -101,7 +141,13 @@ class _ProductCommandApi(CommandApi):
 
 
 class ProductChangePriceApi(_ProductCommandApi):
-    @_schema(s.ChangePriceInput, tag="products")
+    @_schema(
+        s.ChangePriceInput,
+        tag="products",
+        summary="Change a product's price (staff)",
+        description="Records ProductPriceChanged. Orders already placed keep the price they "
+        "recorded.",
+    )
     def post(self, request: Request, product_id: UUID) -> Response:
         self.check(request, product_id)
         data = self.validated(s.ChangePriceInput, request)
@@ -112,7 +158,13 @@ class ProductChangePriceApi(_ProductCommandApi):
 
 
 class ProductReceiveStockApi(_ProductCommandApi):
-    @_schema(s.ReceiveStockInput, tag="products")
+    @_schema(
+        s.ReceiveStockInput,
+        tag="products",
+        summary="Receive stock of a product (staff)",
+        description="Records StockReceived on the product's inventory: more on hand, and more "
+        "available to new orders.",
+    )
     def post(self, request: Request, product_id: UUID) -> Response:
         self.check(request, product_id)
         data = self.validated(s.ReceiveStockInput, request)
@@ -126,7 +178,17 @@ class OrderCreateApi(CommandApi):
     created_path = "/api/orders/{id}"
     uses_if_match = False
 
-    @_schema(s.CreateOrderInput, 201, if_match=False, tag="orders")
+    @_schema(
+        s.CreateOrderInput,
+        201,
+        if_match=False,
+        tag="orders",
+        summary="Place an order",
+        description="Records OrderCreated with the lines at the catalog's current prices and "
+        "names. A customer login orders for itself (naming another customer is 403); "
+        "staff name `customer_id`. Not enough stock available: 409 "
+        "`insufficient_stock`.",
+    )
     def post(self, request: Request) -> Response:
         customer_id = self._customer_for(request)
         data = self.validated(s.CreateOrderInput, request)
@@ -167,7 +229,13 @@ class _OrderCommandApi(CommandApi):
 
 
 class OrderAddItemApi(_OrderCommandApi):
-    @_schema(s.AddItemInput, tag="orders")
+    @_schema(
+        s.AddItemInput,
+        tag="orders",
+        summary="Add an item to a pending order",
+        description="Records ItemAddedToOrder (a product already on the order adds to its "
+        "quantity). Only while the order is PENDING: else 409 `order_not_pending`.",
+    )
     def post(self, request: Request, order_id: UUID) -> Response:
         self.check(request, order_id)
         data = self.validated(s.AddItemInput, request)
@@ -177,7 +245,13 @@ class OrderAddItemApi(_OrderCommandApi):
 
 
 class OrderRemoveItemApi(_OrderCommandApi):
-    @_schema(None, tag="orders")
+    @_schema(
+        None,
+        tag="orders",
+        summary="Remove a product from a pending order",
+        description="Records ItemRemovedFromOrder. A product not on the order is 404; the last "
+        "line is 409 `last_item` (cancel instead); only while PENDING.",
+    )
     def post(self, request: Request, order_id: UUID, product_id: UUID) -> Response:
         self.check(request, order_id)
         return self.run(
@@ -187,7 +261,14 @@ class OrderRemoveItemApi(_OrderCommandApi):
 
 
 class OrderPayApi(_OrderCommandApi):
-    @_schema(s.PayOrderInput, tag="orders")
+    @_schema(
+        s.PayOrderInput,
+        tag="orders",
+        summary="Pay an order",
+        description="Records OrderPaid with the order's total. Fulfillment then reserves the stock"
+        " and creates the shipment; the order is ready to ship once `fulfillment` says"
+        " so.",
+    )
     def post(self, request: Request, order_id: UUID) -> Response:
         self.check(request, order_id)
         data = self.validated(s.PayOrderInput, request)
@@ -199,7 +280,13 @@ class OrderPayApi(_OrderCommandApi):
 class OrderShipApi(_OrderCommandApi):
     staff_only = True
 
-    @_schema(s.ShipOrderInput, tag="orders")
+    @_schema(
+        s.ShipOrderInput,
+        tag="orders",
+        summary="Ship an order (staff)",
+        description="Records OrderShipped with the carrier and tracking number. Only once the "
+        "stock is reserved: else 409 `not_ready_to_ship`.",
+    )
     def post(self, request: Request, order_id: UUID) -> Response:
         self.check(request, order_id)
         data = self.validated(s.ShipOrderInput, request)
@@ -209,7 +296,14 @@ class OrderShipApi(_OrderCommandApi):
 
 
 class OrderCancelApi(_OrderCommandApi):
-    @_schema(s.CancelOrderInput, tag="orders")
+    @_schema(
+        s.CancelOrderInput,
+        tag="orders",
+        summary="Cancel an order",
+        description="Records OrderCancelled with the reason; a paid order is refunded first "
+        "(OrderRefunded) and its reserved stock released. A shipped order cannot be "
+        "cancelled (409 `invalid_transition`).",
+    )
     def post(self, request: Request, order_id: UUID) -> Response:
         self.check(request, order_id)
         data = self.validated(s.CancelOrderInput, request)

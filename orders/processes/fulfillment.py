@@ -83,6 +83,7 @@ class Steps:
         command = command_class(
             command_id=uuid5(self.cause.event_id, step),
             correlation_id=self.cause.correlation_id or self.cause.event_id,
+            correlation_id_given=self.cause.metadata.get("correlation_id_given"),
             causation_id=self.cause.event_id,
             **fields,
         )

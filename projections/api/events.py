@@ -58,6 +58,9 @@ def _query(serializer_class: type[serializers.Serializer], request: Request) -> 
 class OrderHistoryApi(APIView):
     @extend_schema(
         summary="An order's status history (ES)",
+        description="Each status the order took (PENDING, PAID, SHIPPED, CANCELLED) with the "
+        "time and stream version of the event that set it, oldest first. Read from the "
+        "event store, so always current; `min_position` does not apply.",
         parameters=[ORDER_ID],
         responses={200: out.StatusChangeOut(many=True), **problems(401, 404)},
         tags=["orders"],
@@ -71,7 +74,10 @@ class OrderStateApi(APIView):
     @extend_schema(
         summary="An order as it was at an instant or a version (ES)",
         description="Replays the order's events recorded at or before `as_of` and/or up to "
-        "`version`; without either, the current state. Before the order existed: 404.",
+        "`version`; without either, the current state. Before the order existed: 404. The "
+        "whole order as it was, as the admin's time travel shows it: lines with the product "
+        "names the order recorded, total, status and fulfillment, shipping address, payment, "
+        "shipment, carrier and tracking number, cancel reason.",
         parameters=[ORDER_ID, StateQuery],
         responses={200: out.OrderStateOut, **problems(400, 401, 404)},
         tags=["orders"],
@@ -86,6 +92,8 @@ class OrderStateApi(APIView):
 class OrderEventsApi(APIView):
     @extend_schema(
         summary="An order's events (ES)",
+        description="The order's stream as recorded, oldest first: each event's type, "
+        "version, global position, data, metadata and time. Read from the event store.",
         parameters=[ORDER_ID],
         responses={200: out.StreamEventOut(many=True), **problems(401, 404)},
         tags=["orders"],

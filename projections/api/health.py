@@ -23,6 +23,9 @@ class HealthApi(APIView):
 
     @extend_schema(
         summary="Health: database reachability and projection lag (no authentication)",
+        description="The database's reachability with each projection's state and lag in "
+        "events and seconds; 503 when the database cannot be reached. Never an error's "
+        "text: staff read that in the admin.",
         responses={
             200: out.HealthOut,
             503: OpenApiResponse(out.HealthOut, description="The database cannot be reached."),

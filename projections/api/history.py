@@ -4,14 +4,14 @@ instant, its events, and the global log for other systems to follow.
 These read the event store, never read models, so they are always current and
 ignore ``min_position``. An order's past state is the write side's, read through
 ``orders.temporal``: at the chosen version, or "as of" an instant the state at the
-last version recorded at or before it.
+last version recorded at or before it. The state is ``orders.temporal``'s picture
+itself, the one the admin's time travel shows.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import Decimal
 from uuid import UUID
 
 from eventstore import store
@@ -26,23 +26,6 @@ class StatusChange:
     status: str
     timestamp: dt.datetime
     version: int
-
-
-@dataclass(frozen=True)
-class OrderItem:
-    product_id: UUID
-    quantity: int
-    unit_price: Decimal
-
-
-@dataclass(frozen=True)
-class OrderState:
-    order_id: UUID
-    status: str
-    items: list[OrderItem]
-    total_amount: Decimal
-    version: int
-    as_of: dt.datetime
 
 
 def order_events(viewer: Viewer, order_id: UUID) -> list[store.RecordedEvent]:
@@ -63,16 +46,12 @@ def status_history(events: list[store.RecordedEvent]) -> list[StatusChange]:
 
 def order_state(
     order_id: UUID, *, version: int | None = None, as_of: dt.datetime | None = None
-) -> OrderState:
+) -> temporal.OrderAsItWas:
     """The order as it was at ``version`` and/or ``as_of`` (the latest when neither is given)."""
     try:
-        order = temporal.order_as_it_was(order_id, version=version, as_of=as_of)
+        return temporal.order_as_it_was(order_id, version=version, as_of=as_of)
     except (temporal.NoSuchOrder, temporal.NoSuchVersion, temporal.NotYet) as error:
         raise _not_found(order_id, error) from None
-    items = [OrderItem(line.product_id, line.quantity, line.unit_price) for line in order.lines]
-    return OrderState(
-        order_id, order.status, items, order.total, order.version, as_of or order.recorded_at
-    )
 
 
 def _not_found(order_id: UUID, error: LookupError) -> NotFound:

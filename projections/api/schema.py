@@ -41,6 +41,11 @@ ETAG = OpenApiParameter(
     description='The order\'s stream version, e.g. "3": the token for If-Match on commands.',
 )
 READ_MODEL = [MIN_POSITION, PROJECTION_POSITION, PROJECTION_STALE]
+READ_YOUR_WRITES = (
+    "Read from a read model: pass a command's `position` as `min_position` to read your "
+    "write; `X-Projection-Position` says how far the read model is, `X-Projection-Stale` "
+    "whether it fell short of `min_position`."
+)
 
 
 def path_id(name: str) -> OpenApiParameter:

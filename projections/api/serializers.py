@@ -186,18 +186,49 @@ class StatusChangeOut(serializers.Serializer):
 
 class OrderItemOut(serializers.Serializer):
     product_id = serializers.UUIDField()
+    product_name = serializers.CharField(help_text="The name the order recorded for it.")
     quantity = serializers.IntegerField()
     unit_price = money()
+    line_total = money()
+
+
+class StatePaymentOut(serializers.Serializer):
+    payment_id = serializers.CharField(help_text="Empty before the order was paid.")
+
+
+class StateShippingOut(serializers.Serializer):
+    shipment_id = serializers.UUIDField(
+        allow_null=True, help_text="Set once the stock is reserved."
+    )
+    shipment_reference = serializers.CharField(
+        help_text="Chronicle's reference of the shipment (its label), set once stock is reserved."
+    )
+    carrier = serializers.CharField(help_text="Empty before the order shipped.")
+    tracking_number = serializers.CharField(
+        help_text="The carrier's; empty before the order shipped."
+    )
 
 
 class OrderStateOut(serializers.Serializer):
+    """``orders.temporal.OrderAsItWas``, whole: what the admin's time travel shows."""
+
+    id = serializers.UUIDField(source="order_id")
     order_id = serializers.UUIDField()
-    status = serializers.CharField()
-    items = OrderItemOut(many=True)
-    total_amount = money()
-    version = serializers.IntegerField()
+    order_number = serializers.CharField()
+    customer_id = serializers.UUIDField()
+    status = EnumField(STATUSES)
+    fulfillment = EnumField(Fulfillment.STATES, help_text="How far the goods were.")
+    items = OrderItemOut(many=True, source="lines")
+    total_amount = money(source="total")
+    currency = serializers.CharField()
+    shipping_address = AddressOut(allow_null=True)
+    payment = StatePaymentOut(source="*")
+    shipping = StateShippingOut(source="*")
+    cancel_reason = serializers.CharField(help_text="Empty unless the order was cancelled.")
+    version = serializers.IntegerField(help_text="The version shown.")
+    recorded_at = serializers.DateTimeField(help_text="When that version's event was recorded.")
     as_of = serializers.DateTimeField(
-        help_text="The instant asked for, else the time of the last event."
+        help_text="The instant asked for, else the time of the version's event."
     )
 
 

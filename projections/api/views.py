@@ -29,7 +29,15 @@ from problems import Problem
 from projections.api import selectors
 from projections.api import serializers as out
 from projections.api.filters import OrderFilter
-from projections.api.schema import CUSTOMER_ID, ETAG, ORDER_ID, PRODUCT_ID, READ_MODEL, problems
+from projections.api.schema import (
+    CUSTOMER_ID,
+    ETAG,
+    ORDER_ID,
+    PRODUCT_ID,
+    READ_MODEL,
+    READ_YOUR_WRITES,
+    problems,
+)
 from projections.api.selectors import viewer_of
 from projections.engine.freshness import ReadView, read_view
 from projections.models import CatalogProduct, DirectoryCustomer, OrderSummary
@@ -132,7 +140,8 @@ class OrderListApi(ReadModelListApi):
 
     @extend_schema(
         summary="List orders",
-        description="Staff see every order, a customer their own. Newest first by default.",
+        description="Staff see every order, a customer their own. Newest first by default; "
+        "pages of `page_size` (at most 100). " + READ_YOUR_WRITES,
         parameters=READ_MODEL,
         responses={200: out.OrderSummaryOut(many=True), **problems(400, 401, 404)},
         tags=["orders"],
@@ -146,6 +155,9 @@ class OrderDetailApi(ReadModelApi):
 
     @extend_schema(
         summary="Get an order with its lines and timeline",
+        description="The order's details read model: lines with product names and images, "
+        "payment, shipping, fulfillment and the timeline of its events; `ETag` is the "
+        "stream version, to send back as If-Match. " + READ_YOUR_WRITES,
         parameters=[ORDER_ID, *READ_MODEL, ETAG],
         responses={200: out.OrderDetailOut, **problems(400, 401, 404)},
         tags=["orders"],
@@ -161,6 +173,8 @@ class CustomerStatisticsApi(ReadModelApi):
 
     @extend_schema(
         summary="A customer's order statistics",
+        description="Orders placed, paid, shipped, cancelled and refunded, amounts spent and "
+        "refunded, first and last order. Staff, or that customer. " + READ_YOUR_WRITES,
         parameters=[CUSTOMER_ID, *READ_MODEL],
         responses={200: out.CustomerStatisticsOut, **problems(400, 401, 404)},
         tags=["customers"],
@@ -179,7 +193,7 @@ class CustomerMeApi(ReadModelApi):
 
     @extend_schema(
         summary="The directory entry of the customer this login acts for",
-        description="404 for logins not linked to a customer (staff).",
+        description="404 for logins not linked to a customer (staff). " + READ_YOUR_WRITES,
         parameters=READ_MODEL,
         responses={200: out.DirectoryCustomerOut, **problems(400, 401, 404)},
         tags=["customers"],
@@ -219,6 +233,8 @@ class CustomerDirectoryApi(ReadModelListApi):
 
     @extend_schema(
         summary="The customer directory (staff)",
+        description="Every customer by name, in pages of `page_size` (at most 100). "
+        + READ_YOUR_WRITES,
         parameters=READ_MODEL,
         responses={200: out.DirectoryCustomerOut(many=True), **problems(400, 401, 403, 404)},
         tags=["customers"],
@@ -237,6 +253,8 @@ class ProductCatalogApi(ReadModelListApi):
 
     @extend_schema(
         summary="The catalog: products with price and available stock",
+        description="Every product by name, in pages of `page_size` (at most 100); "
+        "`available_stock` is on hand less reserved. " + READ_YOUR_WRITES,
         parameters=READ_MODEL,
         responses={200: out.CatalogProductOut(many=True), **problems(400, 401, 404)},
         tags=["products"],
@@ -250,6 +268,7 @@ class ProductDetailApi(ReadModelApi):
 
     @extend_schema(
         summary="One product of the catalog",
+        description="Its SKU, name, image, price and available stock. " + READ_YOUR_WRITES,
         parameters=[PRODUCT_ID, *READ_MODEL],
         responses={200: out.CatalogProductOut, **problems(400, 401, 404)},
         tags=["products"],
@@ -271,6 +290,8 @@ class StockListApi(ReadModelListApi):
 
     @extend_schema(
         summary="Stock levels of every product (staff): on hand, reserved, available",
+        description="Reserved is what paid orders hold until they ship; available is what "
+        "new orders may take. " + READ_YOUR_WRITES,
         parameters=READ_MODEL,
         responses={200: out.ProductStockOut(many=True), **problems(400, 401, 403, 404)},
         tags=["products"],
@@ -284,6 +305,7 @@ class ProductStockApi(ReadModelApi):
 
     @extend_schema(
         summary="One product's stock levels (staff): on hand, reserved, available",
+        description="As in the stock list, for one product. " + READ_YOUR_WRITES,
         parameters=[PRODUCT_ID, *READ_MODEL],
         responses={200: out.ProductStockOut, **problems(400, 401, 403, 404)},
         tags=["products"],

@@ -1,6 +1,7 @@
 import pytest
 
 pytestmark = pytest.mark.django_db
+PROBLEM = "application/problem+json"
 
 COMMANDS = [
     "/api/customers/",
@@ -107,3 +108,33 @@ def test_the_problem_document_describes_insufficient_stocks_lines(schema):
     assert {"products", "lines"} <= set(problem)
     line = components[problem["lines"]["items"]["$ref"].rsplit("/", 1)[1]]
     assert set(line["properties"]) == {"product_id", "name", "requested", "available"}
+
+
+def test_every_operation_documents_x_correlation_id_by_one_rule(schema):
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            (header,) = [p for p in operation["parameters"] if p["name"] == "X-Correlation-ID"]
+            assert header["schema"]["maxLength"] == 128, (method, path)
+            assert "format" not in header["schema"], (method, path)
+            success = [r for code, r in operation["responses"].items() if code.startswith("2")]
+            assert all("X-Correlation-ID" in r["headers"] for r in success), (method, path)
+            assert PROBLEM in operation["responses"]["400"]["content"], (method, path)
+
+
+def test_every_operation_has_a_summary_and_a_description(schema):
+    bare = [
+        f"{method.upper()} {path}"
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        if not operation.get("summary") or not operation.get("description")
+    ]
+    assert not bare
+
+
+def test_the_schema_links_the_problem_type_pages(schema):
+    from problems.catalogue import CATALOGUE
+
+    assert schema["externalDocs"]["url"] == "/problems/"
+    problem = schema["components"]["schemas"]["Problem"]
+    assert all(f"]({entry.uri})" in problem["description"] for entry in CATALOGUE)
+    assert "/problems/<code>" in problem["properties"]["type"]["description"]

@@ -54,8 +54,20 @@ def test_state_at_a_version_is_the_order_as_it_was(known, staff):
 
     assert (body["status"], body["version"], body["total_amount"]) == ("PENDING", 2, "29.20")
     assert body["items"] == [
-        {"product_id": str(known["mug"]), "quantity": 2, "unit_price": "12.50"},
-        {"product_id": str(known["tea"]), "quantity": 1, "unit_price": "4.20"},
+        {
+            "product_id": str(known["mug"]),
+            "product_name": "Product MUG",
+            "quantity": 2,
+            "unit_price": "12.50",
+            "line_total": "25.00",
+        },
+        {
+            "product_id": str(known["tea"]),
+            "product_name": "Product TEA",
+            "quantity": 1,
+            "unit_price": "4.20",
+            "line_total": "4.20",
+        },
     ]
     assert dt.datetime.fromisoformat(body["as_of"]) == known["times"][1]
 

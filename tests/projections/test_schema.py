@@ -74,6 +74,17 @@ def test_details_document_the_etag_and_state_its_parameters(schema):
         "order_id",
         "as_of",
         "version",
+        "X-Correlation-ID",  # every operation's
     }
     assert "403" in operation(schema, "/api/events/")["responses"]
     assert "503" in operation(schema, "/healthz")["responses"]
+
+
+def test_the_state_documents_the_whole_order_as_it_was(schema):
+    ok = operation(schema, "/api/orders/{order_id}/state")["responses"]["200"]
+    ref = ok["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    components = schema["components"]["schemas"]
+    state = components[ref]["properties"]
+    assert {"items", "payment", "shipping", "shipping_address", "fulfillment"} <= set(state)
+    item = components[state["items"]["items"]["$ref"].rsplit("/", 1)[-1]]["properties"]
+    assert {"product_name", "line_total"} <= set(item)
