@@ -72,7 +72,9 @@ def test_the_index_puts_chronicles_sections_first_with_names_that_say_what_they_
     health = modules.filter(has=page.locator("caption", has_text="Projection health"))
     health.locator("#projections-projectionstate a").click()
     expect(page.locator("h1")).to_contain_text("health")
-    sidebar = page.locator("#nav-sidebar .module caption").all_inner_texts()
+    captions = page.locator("#nav-sidebar .module caption")
+    expect(captions.first).to_be_visible()  # the sidebar opens by script after the load
+    sidebar = [text.strip().upper() for text in captions.all_text_contents()]
     assert sidebar[:3] == sections[:3], sidebar
 
 
