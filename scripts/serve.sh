@@ -22,10 +22,11 @@ banner() {
   local url="http://$HOST:$PORT"
   cat <<END
 
-  Chronicle is running.
+  Chronicle is running at $url/
     Admin     $url/admin/
     Log in    $1
     API docs  $url/api/docs/  (OpenAPI: $url/api/schema/)
+    Health    $url/healthz
     Stop      Ctrl-C stops the web server and the worker
 
 END

@@ -167,15 +167,17 @@ def test_make_run_ends_with_a_banner_and_ctrl_c_stops_everything(sqlite_env):
     try:
         lines = served.read_until(BANNER_END, START_UP_SECONDS)
         url = f"http://127.0.0.1:{served.port}"
-        banner = lines[lines.index("  Chronicle is running.") :]
+        first = f"  Chronicle is running at {url}/"
+        banner = lines[lines.index(first) :]
         assert banner == [
-            "  Chronicle is running.",
+            first,
             f"    Admin     {url}/admin/",
             "    Log in    demo / chronicle-demo",
             f"    API docs  {url}/api/docs/  (OpenAPI: {url}/api/schema/)",
+            f"    Health    {url}/healthz",
             f"    {BANNER_END}",
         ]
-        noise = lines[: lines.index("  Chronicle is running.")]
+        noise = lines[: lines.index(first)]
         assert any("Starting development server" in line for line in noise)
         # The worker logs at WARNING: none of django-q2's start-up lines.
         assert not [line for line in lines if "Q Cluster" in line or "ready for work" in line]
@@ -183,6 +185,8 @@ def test_make_run_ends_with_a_banner_and_ctrl_c_stops_everything(sqlite_env):
         assert [line for line in served.more(1.5) if line.strip()] == []
         with urllib.request.urlopen(f"{url}/admin/login/", timeout=10) as response:
             assert response.status == 200
+        with urllib.request.urlopen(f"{url}/", timeout=10) as response:
+            assert b"/admin/" in response.read()  # the banner's first line: the landing page
 
         assert served.ctrl_c() == 0
         assert "Stopping the web server and the worker..." in served.more(1)
