@@ -50,8 +50,8 @@ _INSERT = """
         {select} WHERE new.n > 1 AND EXISTS (SELECT FROM head) ORDER BY new.n
         RETURNING position, version, recorded_at
     )
-    SELECT position, recorded_at FROM (TABLE head UNION ALL TABLE tail) AS done
-     ORDER BY version"""
+    SELECT position, CASE WHEN version = %s + 1 THEN recorded_at END
+      FROM (TABLE head UNION ALL TABLE tail) AS done ORDER BY version"""
 _SELECT = """SELECT new.event_id, %s, %s, new.event_type, new.schema_version, new.data::json,
                new.metadata::json, %s + new.n, new.correlation_id, new.causation_id,
                guard.at, guard.tx
@@ -77,6 +77,27 @@ _HORIZON = """
      FROM (SELECT pg_current_snapshot() AS s) AS snap)"""
 
 
+def _array(values: list[Any]) -> str:
+    """An array literal of values whose text needs no quoting (UUIDs, integers).
+
+    psycopg dumps a list element by element in Python; a batch's arrays are built here
+    with str methods instead and sent as one text parameter each, cast in the SQL."""
+    return "{" + ",".join("NULL" if v is None else str(v) for v in values) + "}"
+
+
+def _text_array(values: list[Any]) -> str:
+    """An array literal of text (NULL for None): each element double-quoted, with its
+    backslashes and double quotes escaped."""
+    return (
+        "{"
+        + ",".join(
+            "NULL" if v is None else '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
+            for v in values
+        )
+        + "}"
+    )
+
+
 class PostgreSQLRecorder:
     single_statement_appends = True
     max_batch: int | None = None
@@ -94,19 +115,18 @@ class PostgreSQLRecorder:
         after: int,
         stamp: Any,
     ) -> tuple[str, list[Any]]:
-        columns: list[list[Any]] = [[], [], [], [], [], [], []]
-        ids, types, schemas, data, metadata, correlations, causations = columns
-        for encoded in chunk:
-            new = encoded.new
-            ids.append(new.event_id)
-            types.append(new.event_type)
-            schemas.append(new.schema_version)
-            data.append(encoded.data)
-            metadata.append(encoded.metadata)
-            correlations.append(new.correlation_id)
-            causations.append(new.causation_id)
+        events = [encoded.new for encoded in chunk]
+        arrays = [
+            _array([new.event_id for new in events]),
+            _text_array([new.event_type for new in events]),
+            _array([new.schema_version for new in events]),
+            _text_array([encoded.data for encoded in chunk]),
+            _text_array([encoded.metadata for encoded in chunk]),
+            _array([new.correlation_id for new in events]),
+            _array([new.causation_id for new in events]),
+        ]
         row = [stream_id, stream_type, after]
-        return _SQL, [stream_id, *columns, stamp, after, *row, *row]
+        return _SQL, [stream_id, *arrays, stamp, after, *row, *row, after]
 
     def after(self) -> str:
         return "(tx_id, position) > (%s, %s)"
