@@ -141,7 +141,8 @@ def test_an_expired_token_is_deleted_when_presented_and_a_login_deletes_the_othe
     presented, other, kept = log_in(), log_in(), log_in()
     real_now = timezone.now
     AuthToken.objects.update(expiry=real_now() - timedelta(minutes=1))
-    AuthToken.objects.filter(token_key=kept[: CONSTANTS.TOKEN_KEY_LENGTH]).update(expiry=real_now() + TTL)
+    kept_key = kept[: CONSTANTS.TOKEN_KEY_LENGTH]
+    AuthToken.objects.filter(token_key=kept_key).update(expiry=real_now() + TTL)
 
     assert not works(presented)
     assert AuthToken.objects.count() == 2  # the presented one is gone

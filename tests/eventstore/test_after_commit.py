@@ -12,6 +12,7 @@ from django.db import transaction
 from eventstore import after_commit, store
 from eventstore.after_commit import Background
 
+
 @pytest.fixture
 def calls(transactional_db, settings, monkeypatch) -> list[str]:
     """The threads the store's hook ran on, with the hooks in the background."""
