@@ -100,6 +100,12 @@ def append(
     invariant 5). Nothing was written; retry the command in a fresh transaction.
     When the store owns the transaction that cannot happen, and ``ANY`` retries
     until it wins.
+
+    Inside a caller's transaction a batch the recorder takes in one statement (any
+    size on PostgreSQL) runs without a savepoint: every refusal above leaves the
+    transaction usable, but what the database refuses outright (a NOT NULL column,
+    an id another append stored meanwhile) aborts it, on PostgreSQL, for the caller
+    to roll back (docs/architecture.md, invariant 4).
     """
     batch = [_encoded(new) for new in events]
     if not batch:
