@@ -4,26 +4,65 @@ a user's tokens when their password changes or they are deactivated."""
 
 from __future__ import annotations
 
+import binascii
+from hmac import compare_digest
+
 from django.conf import settings
 from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
+from django.utils import timezone
 from knox import auth
+from knox.crypto import hash_token
 from knox.models import get_token_model
+from knox.settings import CONSTANTS, knox_settings
+from knox.signals import token_expired
 from rest_framework.exceptions import AuthenticationFailed
 
 CREDENTIAL_FIELDS = {"password", "is_active"}
 
 
 class TokenAuthentication(auth.TokenAuthentication):
-    """knox's ``Authorization: Token <token>``, refusing a token that is not UTF-8 with a
-    401 (knox decodes it unguarded, which would be a 500)."""
+    """knox's ``Authorization: Token <token>`` in one query (the token and its user),
+    refusing a token that is not UTF-8 with a 401 (knox decodes it unguarded, which
+    would be a 500).
+
+    knox also reads all of the user's other tokens on every request, to delete the
+    expired ones: here an expired token is deleted when it is presented, and a login
+    deletes its user's expired tokens (``clear_expired``)."""
 
     def authenticate_credentials(self, token: bytes):
         try:
-            token.decode("utf-8")
+            text = token.decode("utf-8")
         except UnicodeDecodeError:
             raise AuthenticationFailed("Invalid token.") from None
-        return super().authenticate_credentials(token)
+        candidates = (
+            get_token_model()
+            .objects.filter(token_key=text[: CONSTANTS.TOKEN_KEY_LENGTH])
+            .select_related("user")
+        )
+        for auth_token in candidates:
+            if auth_token.expiry is not None and auth_token.expiry < timezone.now():
+                username = auth_token.user.get_username()
+                auth_token.delete()
+                token_expired.send(sender=type(self), username=username, source="auth_token")
+                continue
+            try:
+                digest = hash_token(text)
+            except (TypeError, binascii.Error):
+                raise AuthenticationFailed("Invalid token.") from None
+            if compare_digest(digest, auth_token.digest):
+                if knox_settings.AUTO_REFRESH and auth_token.expiry:
+                    self.renew_token(auth_token)
+                return self.validate_user(auth_token)
+        raise AuthenticationFailed("Invalid token.")
+
+
+def clear_expired(user) -> int:
+    """Delete ``user``'s expired tokens (at a login); how many there were."""
+    deleted, _ = (
+        get_token_model().objects.filter(user_id=user.pk, expiry__lt=timezone.now()).delete()
+    )
+    return deleted
 
 
 def revoke_all(user) -> int:

@@ -214,6 +214,11 @@ AXES_VERBOSE = False
 SHOP_CURRENCY = os.environ.get("SHOP_CURRENCY", "EUR")
 # Called after every transaction that appended events commits.
 EVENTSTORE_AFTER_COMMIT = ["orders.processes.dispatch.wake", "projections.engine.dispatch.wake"]
+# On a background thread of each process, coalesced, so a command's request runs none
+# of their statements (eventstore/after_commit.py); at once in django-q2's sync mode.
+EVENTSTORE_AFTER_COMMIT_IN_BACKGROUND = env_bool(
+    "EVENTSTORE_AFTER_COMMIT_IN_BACKGROUND", not env_bool("Q_SYNC", False)
+)
 # What `manage.py catch_up` (projections) runs for the process managers, first.
 CATCH_UP_PROCESSES = "orders.processes.runner.advance"
 EVENTSTORE_SNAPSHOT_EVERY = int(os.environ.get("EVENTSTORE_SNAPSHOT_EVERY", "50"))

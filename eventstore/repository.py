@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Mapping
 from typing import Any, Generic, TypeVar
 from uuid import UUID, uuid4, uuid5
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, transaction
 
 from eventstore import store
 from eventstore.aggregate import Aggregate
@@ -18,7 +17,6 @@ from eventstore.events import decode
 from eventstore.models import Snapshot
 
 A = TypeVar("A", bound=Aggregate)
-SNAPSHOT_TABLE = Snapshot._meta.db_table
 
 
 class Repository(Generic[A]):
@@ -53,10 +51,17 @@ class Repository(Generic[A]):
             if not events:
                 raise StreamNotFound(stream_id)
             at_version = events[-1].version
-        aggregate = self._from_snapshot(aggregate_id, stream_id, at_version)
-        events = store.read_stream(
-            stream_id, from_version=aggregate.version + 1, to_version=at_version, using=self.using
+        # One query: the newest usable snapshot and the events after it.
+        snapshot, events = store.read_from_snapshot(
+            stream_id,
+            self.aggregate_class.snapshot_schema_version,
+            to_version=at_version,
+            using=self.using,
         )
+        if snapshot is None:
+            aggregate = self.aggregate_class(id=aggregate_id)
+        else:
+            aggregate = self.aggregate_class.from_snapshot(aggregate_id, *snapshot)
         for recorded in events:
             aggregate.replay(decode(recorded.event_type, recorded.data))
         if aggregate.version == 0:
@@ -136,21 +141,3 @@ class Repository(Generic[A]):
                 )
         except IntegrityError:
             pass  # a snapshot of this version exists already: it is the same state
-
-    def _from_snapshot(self, aggregate_id: Any, stream_id: str, at_version: int | None) -> A:
-        # Plain SQL: building and compiling the equivalent queryset costs more than the
-        # query itself, on every load.
-        sql = f"SELECT version, state FROM {SNAPSHOT_TABLE} WHERE stream_id = %s"
-        sql += " AND schema_version = %s"
-        params: list[Any] = [stream_id, self.aggregate_class.snapshot_schema_version]
-        if at_version is not None:
-            sql += " AND version <= %s"
-            params.append(at_version)
-        with connections[self.using].cursor() as cursor:
-            cursor.execute(sql + " ORDER BY version DESC LIMIT 1", params)
-            row = cursor.fetchone()
-        if row is None:
-            return self.aggregate_class(id=aggregate_id)
-        version, state = row
-        state = json.loads(state) if isinstance(state, str | bytes) else state
-        return self.aggregate_class.from_snapshot(aggregate_id, version, state)

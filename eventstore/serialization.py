@@ -23,8 +23,27 @@ from uuid import UUID
 T = TypeVar("T")
 
 
+_AS_IS = frozenset({str, int, bool, float, type(None)})
+
+
 def to_primitive(value: Any) -> Any:
     """Turn a value (dataclasses, tuples, Decimal, UUID, dates...) into JSON-ready data."""
+    cls = type(value)
+    # The common shapes first, by exact type: an append encodes every event's data and
+    # metadata, mostly dicts and lists of strings and numbers.
+    if cls in _AS_IS:
+        return value
+    if cls is dict:
+        return {
+            k if type(k) is str else str(k): v if type(v) in _AS_IS else to_primitive(v)
+            for k, v in value.items()
+        }
+    if cls is list or cls is tuple:
+        return [v if type(v) in _AS_IS else to_primitive(v) for v in value]
+    return _other_to_primitive(value)
+
+
+def _other_to_primitive(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, float):
@@ -50,11 +69,13 @@ def to_primitive(value: Any) -> Any:
     raise TypeError(f"cannot serialize {type(value).__name__}")
 
 
+# One encoder for every call: json.dumps with options builds a new one each time.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
 def dumps(value: Any) -> str:
     """Compact JSON text; NaN and infinities raise ``ValueError`` (JSON has none)."""
-    return json.dumps(
-        to_primitive(value), separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
+    return _ENCODER.encode(to_primitive(value))
 
 
 def loads(text: str | bytes) -> Any:

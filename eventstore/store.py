@@ -19,7 +19,7 @@ import json
 import random
 import time
 from collections.abc import Callable, Iterable
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 from django.conf import settings
@@ -27,15 +27,14 @@ from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from eventstore import recorders
+from eventstore import after_commit, recorders
 from eventstore.errors import (
     ConcurrencyError,
     DuplicateEventError,
-    EventStoreError,
     InvalidEvent,
     OrderingConflict,
 )
-from eventstore.recorders.base import COLUMNS, TABLE, NativeValues
+from eventstore.recorders.base import COLUMNS, SNAPSHOT_TABLE, TABLE, NativeValues
 from eventstore.records import (
     ANY,
     NO_STREAM,
@@ -64,11 +63,12 @@ __all__ = [
     "count_after",
     "head",
     "read_all",
+    "read_from_snapshot",
     "read_stream",
     "stream_version",
 ]
 
-# Rows per INSERT statement; keeps statements well under SQLite's variable limit.
+# Event ids per replay lookup.
 INSERT_CHUNK = 500
 # An ANY append that loses a race for the next version tries again: for ever when
 # the store owns the transaction, this often inside a caller's (where a retry may
@@ -100,6 +100,12 @@ def append(
     invariant 5). Nothing was written; retry the command in a fresh transaction.
     When the store owns the transaction that cannot happen, and ``ANY`` retries
     until it wins.
+
+    Inside a caller's transaction a batch the recorder takes in one statement (any
+    size on PostgreSQL) runs without a savepoint: every refusal above leaves the
+    transaction usable, but what the database refuses outright (a NOT NULL column,
+    an id another append stored meanwhile) aborts it, on PostgreSQL, for the caller
+    to roll back (docs/architecture.md, invariant 4).
     """
     batch = [_encoded(new) for new in events]
     if not batch:
@@ -141,16 +147,17 @@ def _append_and_notify(
     """One attempt; a clash on the unique (stream_id, version) or event_id becomes
     ``ConcurrencyError``, other integrity errors stay what they are."""
     recorder = recorders.for_connection(connection)
+    one_statement = recorder.max_batch is None or len(batch) <= recorder.max_batch
+    in_callers_transaction = connection.in_atomic_block
     try:
-        if (
-            recorder.single_statement_appends
-            and not connection.in_atomic_block
-            and expected_version != ANY
-            and len(batch) <= INSERT_CHUNK
+        if one_statement and (
+            in_callers_transaction
+            or (recorder.single_statement_appends and expected_version != ANY)
         ):
-            # One INSERT is atomic by itself: outside a transaction it needs no BEGIN
-            # and COMMIT, two round trips of the three. It has committed when it
-            # returns, so on_commit runs the hooks at once.
+            # One INSERT is atomic by itself and refuses without an error: inside the
+            # caller's transaction it needs no savepoint (two round trips of three),
+            # outside any it needs no BEGIN and COMMIT (then it has committed when it
+            # returns, and on_commit runs the hooks at once).
             result = _append_once(connection, stream_id, stream_type, batch, expected_version)
         else:
             with transaction.atomic(using=connection.alias):
@@ -158,10 +165,19 @@ def _append_and_notify(
                 _notify_on_commit(connection.alias)
                 return result
     except IntegrityError as error:
-        if _violated_constraint(error) is None:
+        constraint = _violated_constraint(error)
+        if constraint is None:
             raise
-        # Asked only now: inside the failed statement's savepoint PostgreSQL would
-        # refuse any query.
+        if in_callers_transaction and one_statement and recorder.aborts_on_error:
+            # The caller's transaction is aborted: nothing more can be asked in it, and
+            # it cannot commit. The guard had found none of the ids stored, so another
+            # stream took one of them meanwhile (a version clash cannot fail the
+            # statement: the first event's ON CONFLICT refuses it quietly).
+            raise DuplicateEventError(
+                "an event id of this append was stored meanwhile by another append; "
+                "the transaction is lost"
+            ) from error
+        # Asked only now: inside the failed statement PostgreSQL would refuse any query.
         actual = stream_version(stream_id, using=connection.alias)
         raise ConcurrencyError(stream_id, expected_version, actual) from error
     _notify_on_commit(connection.alias)
@@ -187,6 +203,7 @@ def _append_once(
     expected_version: ExpectedVersion,
 ) -> AppendResult:
     recorder = recorders.for_connection(connection)
+    size = recorder.max_batch or len(batch)
     with connection.cursor() as cursor:
         if expected_version == ANY:
             cursor.execute(f"SELECT MAX(version) FROM {TABLE} WHERE stream_id = %s", [stream_id])
@@ -195,33 +212,52 @@ def _append_once(
             current = 0 if expected_version == NO_STREAM else expected_version
         positions: list[int] = []
         stamp: Any = None
-        for start in range(0, len(batch), INSERT_CHUNK):
-            chunk = batch[start : start + INSERT_CHUNK]
+        for start in range(0, len(batch), size):
+            chunk = batch[start : start + size]
             cursor.execute(
                 *recorder.insert(connection, stream_id, stream_type, chunk, current + start, stamp)
             )
             rows = cursor.fetchall()
             if not rows:
-                # The guard found the stream elsewhere than expected, or last written
-                # by a newer transaction: nothing was written.
-                raise _refusal(connection, stream_id, expected_version, current + start)
+                # The guard found the stream elsewhere than expected, last written by a
+                # newer transaction, or some of the ids stored: nothing was written.
+                return _refused(connection, stream_id, batch, expected_version, current + start)
             positions.extend(row[0] for row in rows)
             stamp = rows[0][1]
     return AppendResult(stream_id, current + len(batch), tuple(positions))
 
 
-def _refusal(
-    connection: Any, stream_id: str, expected_version: ExpectedVersion, after: int
-) -> EventStoreError:
+def _refused(
+    connection: Any,
+    stream_id: str,
+    batch: list[EncodedEvent],
+    expected_version: ExpectedVersion,
+    after: int,
+) -> AppendResult:
+    """What a refused INSERT means: a replay (its original result), or an error."""
     actual = stream_version(stream_id, using=connection.alias)
-    if actual == after and recorders.for_connection(connection).orders_by_transaction:
-        return OrderingConflict(stream_id)
-    return ConcurrencyError(stream_id, expected_version, actual)
+    if actual != after:
+        raise ConcurrencyError(stream_id, expected_version, actual)
+    # At the expected version: the ids were stored already (a replay, or an overlap),
+    # or the stream's last event is a newer transaction's.
+    replay = _replayed(connection, stream_id, batch)
+    if replay is not None:
+        return replay
+    if recorders.for_connection(connection).orders_by_transaction:
+        raise OrderingConflict(stream_id)
+    raise ConcurrencyError(stream_id, expected_version, actual)
 
 
 def _notify_on_commit(using: str) -> None:
-    """Run the configured hooks (e.g. waking the projection runners) once this commits."""
-    for hook in _after_commit_hooks():
+    """Run the configured hooks (e.g. waking the projection runners) once this commits:
+    asked of the background thread (``eventstore.after_commit``), or at once."""
+    hooks = _after_commit_hooks()
+    if not hooks:
+        return
+    if getattr(settings, "EVENTSTORE_AFTER_COMMIT_IN_BACKGROUND", False):
+        transaction.on_commit(partial(after_commit.background.ask, hooks), using=using)
+        return
+    for hook in hooks:
         # robust: the events are committed; a hook that fails (a broker or database
         # hiccup) must not turn the command's success into an error.
         transaction.on_commit(hook, using=using, robust=True)
@@ -288,6 +324,45 @@ def read_stream(
         params.append(connection.ops.adapt_datetimefield_value(as_of))
     sql = f"SELECT {COLUMNS} FROM {TABLE} WHERE {' AND '.join(where)} ORDER BY version"
     return _fetch(connection, sql, params)
+
+
+def read_from_snapshot(
+    stream_id: str,
+    snapshot_schema_version: int,
+    *,
+    to_version: int | None = None,
+    using: str = DEFAULT_DB_ALIAS,
+) -> tuple[tuple[int, Any] | None, list[RecordedEvent]]:
+    """The stream's newest snapshot of ``snapshot_schema_version`` (its version and
+    decoded state; None if there is none) and the events after it, in one query.
+
+    ``to_version`` bounds both: no snapshot and no event past it.
+    """
+    connection = connections[using]
+    recorder = recorders.for_connection(connection)
+    bound, bounds = ("", []) if to_version is None else (" AND version <= %s", [to_version])
+    nulls = ", ".join(["NULL"] * 6)
+    # The snapshot's row comes first (its version is below every event's), marked by
+    # a NULL position, its state in the data column.
+    sql = (
+        f"WITH snap AS (SELECT version, state FROM {SNAPSHOT_TABLE}"
+        f" WHERE stream_id = %s AND schema_version = %s{bound}"
+        f" ORDER BY version DESC LIMIT 1)"
+        f" SELECT {nulls}, {recorder.snapshot_state}, NULL, version, NULL, NULL, NULL, NULL"
+        f" FROM snap UNION ALL SELECT {COLUMNS} FROM {TABLE} WHERE stream_id = %s"
+        f" AND version > COALESCE((SELECT version FROM snap), 0){bound} ORDER BY 9"
+    )
+    params: list[Any] = [stream_id, snapshot_schema_version, *bounds, stream_id, *bounds]
+    with connection.cursor() as cursor:
+        recorder.prepare_read(cursor)
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    snapshot = None
+    if rows and rows[0][0] is None:
+        state = rows[0][6]
+        snapshot = rows[0][8], json.loads(state) if isinstance(state, str | bytes) else state
+        rows = rows[1:]
+    return snapshot, _decode_rows(recorder.native_values, rows)
 
 
 def read_all(

@@ -76,3 +76,10 @@ def on_postgres() -> bool:
 def _fast_password_hashing(settings):
     # The default hasher costs ~0.3 s a login on purpose; tests only need it to work.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _after_commit_hooks_at_once(settings):
+    # Deterministic: the wake-ups run in the committing thread as it commits. Tests of
+    # the background thread turn it on (tests/eventstore/test_after_commit.py).
+    settings.EVENTSTORE_AFTER_COMMIT_IN_BACKGROUND = False

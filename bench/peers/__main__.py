@@ -84,6 +84,8 @@ def run(options: argparse.Namespace, where: str, peer: PeerProcess, *, postgres:
     finally:
         peer.close()
         chronicle.close()
+    from django.conf import settings
+
     backend = "PostgreSQL" if postgres else "SQLite"
     print(
         f"\nChronicle and {peer.describe()} side by side on {backend} (Chronicle: {where}; "
@@ -94,8 +96,14 @@ def run(options: argparse.Namespace, where: str, peer: PeerProcess, *, postgres:
     print(report.figures(rounds, peer.describe()))
     print(report.raw(baselines, postgres=postgres))
     print(
-        "SQL statements per command through orders.handlers.execute, after-commit work "
-        "included (BEGIN and COMMIT aside): "
+        "SQL statements on the command's connection (BEGIN and COMMIT aside; after-commit "
+        "work included, the wake-ups "
+        + (
+            "on their background thread"
+            if settings.EVENTSTORE_AFTER_COMMIT_IN_BACKGROUND
+            else "in the committing thread"
+        )
+        + "): "
         + ", ".join(f"{name} {count}" for name, count in statements.items())
     )
 

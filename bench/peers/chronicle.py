@@ -80,8 +80,11 @@ class ChronicleSide:
         return figures
 
     def statements(self) -> dict[str, int]:
-        """SQL statements Django executes for one command through ``execute``, its
-        after-commit work included (BEGIN and COMMIT are the driver's: not counted)."""
+        """SQL statements Django executes on the command's connection: one command through
+        ``execute``, its after-commit work included (BEGIN and COMMIT are the driver's:
+        not counted; with the hooks in the background they run on a thread of their
+        own), and one ``POST /api/orders/{id}/pay`` request of a customer's login with an
+        Idempotency-Key (token check, access check, key claim and completion)."""
         counted: list[str] = []
 
         def count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
@@ -93,7 +96,33 @@ class ChronicleSide:
         created = len(counted)
         with connection.execute_wrapper(count):
             execute(c.PayOrder(order_id=order_id, payment_id="statements"))
-        return {"create-order": created, "pay": len(counted) - created}
+        paid = len(counted) - created
+        from django.test import Client
+
+        client, token, order_id = Client(), self.customer_token(), self.create_order()
+        counted.clear()
+        with connection.execute_wrapper(count):
+            response = client.post(
+                f"/api/orders/{order_id}/pay",
+                {"payment_id": "statements"},
+                content_type="application/json",
+                headers={"Authorization": f"Token {token}", "Idempotency-Key": "statements"},
+                secure=True,  # DEBUG is off: plain HTTP would be redirected
+            )
+        if response.status_code != 200:
+            raise RuntimeError(f"the counted pay request answered {response.status_code}")
+        return {"create-order": created, "pay": paid, "HTTP pay request": len(counted)}
+
+    def customer_token(self) -> str:
+        """An API token of a customer login acting for the bench's customer."""
+        from django.contrib.auth import get_user_model
+        from knox.models import AuthToken
+
+        from orders.models import CustomerAccount
+
+        user = get_user_model().objects.create_user("bench-customer")
+        CustomerAccount.objects.create(user=user, customer_id=self.customer_id)
+        return AuthToken.objects.create(user=user)[1]
 
     def create_order(self) -> UUID:
         item = c.ItemRequest(product_id=self.product_id, quantity=1)

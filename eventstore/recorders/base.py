@@ -10,6 +10,7 @@ from uuid import UUID
 from eventstore.records import EncodedEvent
 
 TABLE = "eventstore_event"
+SNAPSHOT_TABLE = "eventstore_snapshot"
 COLUMNS = (
     "position, event_id, stream_id, stream_type, event_type, schema_version, data, "
     "metadata, version, recorded_at, correlation_id, causation_id, tx_id"
@@ -24,8 +25,16 @@ INSERT_COLUMNS = (
 class Recorder(Protocol):
     # Whether an append may be one INSERT outside any transaction.
     single_statement_appends: bool
+    # Rows one ``insert`` may take; None for a batch of any size in one statement.
+    max_batch: int | None
+    # Whether a statement that fails aborts the whole transaction it runs in (then
+    # nothing more can be asked in it until the caller rolls back).
+    aborts_on_error: bool
     # Whether a refused INSERT at the expected version means an OrderingConflict.
     orders_by_transaction: bool
+    # The snapshot table's ``state`` as the event table's ``data`` type, for one query
+    # that reads a snapshot and the events after it.
+    snapshot_state: str
 
     def insert(
         self,
@@ -37,7 +46,9 @@ class Recorder(Protocol):
         stamp: Any,
     ) -> tuple[str, list[Any]]:
         """One guarded INSERT of ``chunk`` as versions ``after + 1...``, returning
-        ``(position, recorded_at)`` per row, or no row when the guard refused.
+        ``(position, recorded_at)`` per row in version order, or no row when the guard
+        refused (nothing written; the statement fails only for what the database
+        refuses outright).
 
         ``stamp`` is the ``recorded_at`` the append's first chunk returned (None for
         the first chunk), so every chunk of one append carries one instant.

@@ -7,29 +7,73 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from eventstore.recorders.base import INSERT_COLUMNS, TABLE, NativeValues, event_params
+from eventstore.recorders.base import INSERT_COLUMNS, TABLE, NativeValues
 from eventstore.records import EncodedEvent
 
-# The guard of one INSERT: the stream is at the expected version, and its last
-# event was not written by a newer transaction than this one (which would sort
-# after this append in the (tx_id, position) read order). The instant is taken
-# once per append, never earlier than the stream's last event.
+# The guarded append, one statement for a batch of any size: the batch comes as one
+# array per column (unnest), so the statement's text and its plan do not grow with
+# the batch. The guard: the stream is at the expected version, its last event was not
+# written by a newer transaction than this one (which would sort after this append in
+# the (tx_id, position) read order), and none of the event ids is stored already. The
+# instant is taken once per append, never earlier than the stream's last event.
+#
+# Inside a caller's transaction the append takes no savepoint, so it must refuse
+# without an error: the first event goes in alone with ON CONFLICT DO NOTHING (a
+# writer that won the race for the same version, or the same event id, took it: no
+# row, nothing written), and the rest only once the first is in. Holding the first
+# version, no other writer can take the later ones; only an id stored meanwhile by
+# another stream can still fail the rest (the caller's transaction is then lost).
 _INSERT = """
     WITH last AS (
         SELECT version, tx_id, recorded_at FROM {table}
          WHERE stream_id = %s ORDER BY version DESC LIMIT 1
-    ), stamp AS MATERIALIZED (
+    ), new AS MATERIALIZED (
+        SELECT * FROM unnest(%s::uuid[], %s::text[], %s::integer[], %s::text[], %s::text[],
+                             %s::uuid[], %s::uuid[]) WITH ORDINALITY
+            AS new(event_id, event_type, schema_version, data, metadata, correlation_id,
+                   causation_id, n)
+    ), guard AS MATERIALIZED (
         SELECT GREATEST(COALESCE(%s::timestamptz, clock_timestamp()),
-                        (SELECT recorded_at FROM last)) AS at
+                        (SELECT recorded_at FROM last)) AS at,
+               pg_current_xact_id()::text::bigint AS tx
+         WHERE COALESCE((SELECT version FROM last), 0) = %s
+           AND COALESCE((SELECT tx_id FROM last), 0) <= pg_current_xact_id()::text::bigint
+           AND NOT EXISTS (SELECT FROM {table}
+                            WHERE event_id = ANY (ARRAY(SELECT event_id FROM new)))
+    ), head AS (
+        INSERT INTO {table} ({columns}, recorded_at, tx_id)
+        {select} WHERE new.n = 1
+        ON CONFLICT DO NOTHING
+        RETURNING position, version, recorded_at
+    ), tail AS (
+        INSERT INTO {table} ({columns}, recorded_at, tx_id)
+        {select} WHERE new.n > 1 AND EXISTS (SELECT FROM head) ORDER BY new.n
+        RETURNING position, version, recorded_at
     )
-    INSERT INTO {table} ({columns}, recorded_at, tx_id)
-    SELECT new.*, stamp.at, pg_current_xact_id()::text::bigint
-      FROM (VALUES {rows}) AS new, stamp
+    SELECT position, CASE WHEN version = %s + 1 THEN recorded_at END
+      FROM (TABLE head UNION ALL TABLE tail) AS done ORDER BY version"""
+_SELECT = """SELECT new.event_id, %s, %s, new.event_type, new.schema_version, new.data::json,
+               new.metadata::json, %s + new.n, new.correlation_id, new.causation_id,
+               guard.at, guard.tx
+          FROM new, guard"""
+_SQL = _INSERT.format(table=TABLE, columns=INSERT_COLUMNS, select=_SELECT)
+
+# One event, the common case (most commands record one): the same guard, in a
+# statement that costs less to plan; ON CONFLICT DO NOTHING covers its id as well.
+_INSERT_ONE = f"""
+    WITH last AS (
+        SELECT version, tx_id, recorded_at FROM {TABLE}
+         WHERE stream_id = %s ORDER BY version DESC LIMIT 1
+    )
+    INSERT INTO {TABLE} ({INSERT_COLUMNS}, recorded_at, tx_id)
+    SELECT %s::uuid, %s, %s, %s, %s::integer, %s::json, %s::json, %s::integer, %s::uuid,
+           %s::uuid, GREATEST(COALESCE(%s::timestamptz, clock_timestamp()),
+                              (SELECT recorded_at FROM last)),
+           pg_current_xact_id()::text::bigint
      WHERE COALESCE((SELECT version FROM last), 0) = %s
        AND COALESCE((SELECT tx_id FROM last), 0) <= pg_current_xact_id()::text::bigint
+    ON CONFLICT DO NOTHING
     RETURNING position, recorded_at"""
-# Typed: VALUES outside an INSERT's own list does not take the columns' types.
-_ROW = "(%s::uuid,%s,%s,%s,%s::integer,%s::json,%s::json,%s::integer,%s::uuid,%s::uuid)"
 
 # The oldest transaction id still running in another session, from the reader's
 # snapshot; the reader's own transaction counts as finished, since its own events
@@ -50,9 +94,33 @@ _HORIZON = """
      FROM (SELECT pg_current_snapshot() AS s) AS snap)"""
 
 
+def _array(values: list[Any]) -> str:
+    """An array literal of values whose text needs no quoting (UUIDs, integers).
+
+    psycopg dumps a list element by element in Python; a batch's arrays are built here
+    with str methods instead and sent as one text parameter each, cast in the SQL."""
+    return "{" + ",".join("NULL" if v is None else str(v) for v in values) + "}"
+
+
+def _text_array(values: list[Any]) -> str:
+    """An array literal of text (NULL for None): each element double-quoted, with its
+    backslashes and double quotes escaped."""
+    return (
+        "{"
+        + ",".join(
+            "NULL" if v is None else '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
+            for v in values
+        )
+        + "}"
+    )
+
+
 class PostgreSQLRecorder:
     single_statement_appends = True
+    max_batch: int | None = None
+    aborts_on_error = True
     orders_by_transaction = True
+    snapshot_state = "state::json"
     native_values: NativeValues | None = None
 
     def insert(
@@ -64,15 +132,36 @@ class PostgreSQLRecorder:
         after: int,
         stamp: Any,
     ) -> tuple[str, list[Any]]:
-        sql = _INSERT.format(
-            table=TABLE, columns=INSERT_COLUMNS, rows=",".join([_ROW] * len(chunk))
-        )
-        return sql, [
-            stream_id,
-            stamp,
-            *event_params(self, stream_id, stream_type, chunk, after),
-            after,
+        if len(chunk) == 1:
+            (encoded,) = chunk
+            new = encoded.new
+            return _INSERT_ONE, [
+                stream_id,
+                new.event_id,
+                stream_id,
+                stream_type,
+                new.event_type,
+                new.schema_version,
+                encoded.data,
+                encoded.metadata,
+                after + 1,
+                new.correlation_id,
+                new.causation_id,
+                stamp,
+                after,
+            ]
+        events = [encoded.new for encoded in chunk]
+        arrays = [
+            _array([new.event_id for new in events]),
+            _text_array([new.event_type for new in events]),
+            _array([new.schema_version for new in events]),
+            _text_array([encoded.data for encoded in chunk]),
+            _text_array([encoded.metadata for encoded in chunk]),
+            _array([new.correlation_id for new in events]),
+            _array([new.causation_id for new in events]),
         ]
+        row = [stream_id, stream_type, after]
+        return _SQL, [stream_id, *arrays, stamp, after, *row, *row, after]
 
     def after(self) -> str:
         return "(tx_id, position) > (%s, %s)"

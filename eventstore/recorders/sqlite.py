@@ -49,7 +49,12 @@ class SQLiteRecorder:
     # A statement that reads, then writes, outside BEGIN IMMEDIATE can fail
     # "database is locked" at once instead of waiting for the lock.
     single_statement_appends = False
+    # Rows per INSERT statement; keeps statements well under SQLite's variable limit.
+    max_batch: int | None = 500
+    # A failed statement is undone alone; the transaction goes on.
+    aborts_on_error = False
     orders_by_transaction = False
+    snapshot_state = "state"
     native_values: NativeValues | None = staticmethod(_native_values)
 
     def insert(

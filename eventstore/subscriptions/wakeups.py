@@ -2,11 +2,13 @@
 
 ``wake`` runs after a command commits (``EVENTSTORE_AFTER_COMMIT``: with a broker that
 has no receipts, such as Redis, a task enqueued inside the transaction could run
-before the events exist). It enqueues one catch-up task unless one is queued and not
-yet started: a single request row is claimed with a conditional UPDATE, and the task
-clears it as it starts (``acknowledge``), so a command committed after that start
-enqueues the next task and no wake-up is lost. A claim older than ``STALE_AFTER``
-counts as lost (a broker that dropped the task) and is taken over.
+before the events exist), on the process's after-commit thread
+(``eventstore.after_commit``), which coalesces the wakes of a burst of commits. It
+enqueues one catch-up task unless one is queued and not yet started: a single request
+row is claimed with a conditional UPDATE, and the task clears it as it starts
+(``acknowledge``), so a command committed after that start enqueues the next task and
+no wake-up is lost. A claim older than ``STALE_AFTER`` counts as lost (a broker that
+dropped the task) and is taken over.
 
 Tasks die with the worker that had taken them: the ORM broker hands them out again
 only after ``Q_CLUSTER["retry"]`` (90 s), Redis never (it has no acknowledgements).

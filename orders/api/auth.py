@@ -22,7 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import lockout
+from accounts import lockout, tokens
 from accounts.client_address import client_ip
 from accounts.tokens import TokenAuthentication
 from orders.api.commanding import PROBLEM_JSON
@@ -73,6 +73,7 @@ class AuthTokenApi(APIView):
         with lockout.login_lock(credentials["username"], client_ip(http_request)):
             user = authenticate(http_request, **credentials)
             if user is not None:
+                tokens.clear_expired(user)
                 token, key = get_token_model().objects.create(user=user)
                 user_logged_in.send(sender=type(user), request=http_request, user=user)
         if lockout.is_locked_out(http_request):

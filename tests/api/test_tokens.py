@@ -115,3 +115,37 @@ def test_a_token_that_is_not_utf8_is_refused_not_a_server_error(staff_user):
     api.client.credentials(HTTP_AUTHORIZATION="Token caf\xe9")
 
     problem(api.get("/api/customers/me"), 401, "not_authenticated")
+
+
+def test_a_token_is_checked_in_one_query(staff_user):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from rest_framework.test import APIRequestFactory
+
+    from accounts.tokens import TokenAuthentication
+
+    token = log_in()
+    request = APIRequestFactory().get("/", HTTP_AUTHORIZATION=f"Token {token}")
+    with CaptureQueriesContext(connection) as queries:
+        user, _ = TokenAuthentication().authenticate(request)
+        assert user.pk == staff_user.pk and user.is_active
+    assert len(queries) == 1
+
+
+def test_an_expired_token_is_deleted_when_presented_and_a_login_deletes_the_others(
+    staff_user, monkeypatch
+):
+    from knox.models import AuthToken
+    from knox.settings import CONSTANTS
+
+    presented, other, kept = log_in(), log_in(), log_in()
+    real_now = timezone.now
+    AuthToken.objects.update(expiry=real_now() - timedelta(minutes=1))
+    kept_key = kept[: CONSTANTS.TOKEN_KEY_LENGTH]
+    AuthToken.objects.filter(token_key=kept_key).update(expiry=real_now() + TTL)
+
+    assert not works(presented)
+    assert AuthToken.objects.count() == 2  # the presented one is gone
+    log_in()
+    assert AuthToken.objects.count() == 2  # the other expired one too; kept and the new
+    assert works(kept) and not works(other)

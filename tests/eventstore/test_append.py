@@ -102,6 +102,32 @@ def test_a_large_batch_is_appended_in_one_piece():
     assert [e.data["i"] for e in stream] == list(range(1203))
 
 
+def test_a_large_batch_takes_positions_in_version_order():
+    store.append("big-0", "big", [store.NewEvent("Tick", {})], store.NO_STREAM)
+    result = store.append("big-1", "big", [store.NewEvent("Tick", {}) for _ in range(1203)], 0)
+    store.append("big-0", "big", [store.NewEvent("Tick", {})], 1)
+    assert list(result.positions) == sorted(result.positions)
+    stream = store.read_stream("big-1")
+    assert [e.position for e in stream] == list(result.positions)
+    log = store.read_all(limit=2000)
+    assert [(e.stream_id, e.version) for e in log] == (
+        [("big-0", 1)] + [("big-1", v) for v in range(1, 1204)] + [("big-0", 2)]
+    )
+
+
+def test_an_append_inside_a_callers_transaction_takes_no_savepoint():
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        store.append("cart-1", "cart", events("Opened", "Filled"), store.NO_STREAM)
+        with pytest.raises(ConcurrencyError):
+            store.append("cart-1", "cart", events("Closed"), 1)  # refused: the stream is at 2
+        store.append("cart-1", "cart", events("Closed"), 2)  # the transaction goes on
+    assert not [q for q in queries if "SAVEPOINT" in q["sql"].upper()]
+    assert [e.version for e in store.read_stream("cart-1")] == [1, 2, 3]
+
+
 def test_metadata_correlation_and_causation_are_stored_with_every_event():
     correlation, causation = uuid.uuid4(), uuid.uuid4()
     new = store.NewEvent(

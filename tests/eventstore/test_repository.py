@@ -147,3 +147,20 @@ def test_events_carry_command_metadata_correlation_and_causation():
     (recorded,) = store.read_stream(counter.stream_id)
     assert recorded.metadata == {"user_id": 3, "command_id": str(command_id)}
     assert (recorded.correlation_id, recorded.causation_id) == (correlation, command_id)
+
+
+def test_a_load_is_one_query_for_the_snapshot_and_the_events_after_it():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    repo = Repository(Counter, snapshot_every=10)
+    counter_id = uuid4()
+    counted(repo, counter_id, 13)
+    Snapshot.objects.filter(version=10).update(state={"total": 100})
+    with CaptureQueriesContext(connection) as queries:
+        loaded = repo.load(counter_id)
+    assert (loaded.total, loaded.version) == (103, 13)
+    assert len(queries) == 1
+    with CaptureQueriesContext(connection) as queries:
+        assert repo.load(counter_id, at_version=12).total == 102
+    assert len(queries) == 1

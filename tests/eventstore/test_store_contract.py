@@ -13,7 +13,7 @@ from decimal import Decimal
 from uuid import uuid4
 
 import pytest
-from django.db import IntegrityError, connection
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from eventstore import store
@@ -73,7 +73,10 @@ def test_non_finite_floats_are_refused_before_the_insert(value, where):
 def test_what_the_database_refuses_is_raised_as_it_is_at_once_without_retries():
     refused = store.NewEvent(None, {})  # type: ignore[arg-type]  # NOT NULL column
     with CaptureQueriesContext(connection) as queries, pytest.raises(IntegrityError):
-        store.append("s-1", "s", [refused], store.ANY)
+        # The append takes no savepoint of its own inside a caller's transaction (the
+        # test's): a caller that goes on after such an error keeps one.
+        with transaction.atomic():
+            store.append("s-1", "s", [refused], store.ANY)
     assert inserts(queries) == 1
     assert store.stream_version("s-1") == 0
 

@@ -1,0 +1,85 @@
+"""How many SQL statements one command costs on PostgreSQL (docs/architecture.md, "The
+flow of one command"): a pay is one read (the newest snapshot and the events after
+it) and one guarded INSERT inside the command's transaction, with no savepoint; a
+create-order adds the customer, product and stock checks and its number. The
+after-commit wake-ups run on the background thread (eventstore/after_commit.py), not
+in the command's connection. BEGIN and COMMIT are the driver's and not counted.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from eventstore.after_commit import background
+from orders import commands as c
+from orders.handlers import execute
+from orders.processes import dispatch as process_dispatch
+from projections.engine import dispatch as projection_dispatch
+from tests.orders.shop import ADDRESS, Shop
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def woken(settings, monkeypatch) -> list[str]:
+    """The catch-up tasks the wake-ups enqueue, with the wake-ups in the background."""
+    settings.EVENTSTORE_AFTER_COMMIT_IN_BACKGROUND = True
+    tasks: list[str] = []
+    for dispatch in (process_dispatch, projection_dispatch):
+        monkeypatch.setattr(dispatch, "async_task", lambda task, **kw: tasks.append(task))
+    yield tasks
+    assert background.release()
+
+
+def statements(run: Any) -> list[str]:
+    counted: list[str] = []
+
+    def count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        counted.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
+        run()
+    return counted
+
+
+def test_a_pay_is_one_read_and_one_insert_and_its_wake_ups_run_after_it(woken):
+    shop = Shop()
+    order_id = shop.order((shop.product("SKU-1", stock=5), 1))
+    assert background.wait_idle()
+    process_dispatch.acknowledge()  # as the catch-up tasks do when they start
+    projection_dispatch.acknowledge()
+    woken.clear()
+
+    sql = statements(lambda: execute(c.PayOrder(order_id=order_id, payment_id="pay-1")))
+
+    assert len(sql) <= 2, sql
+    assert not any("SAVEPOINT" in s.upper() for s in sql)
+    assert background.wait_idle()
+    assert sorted(woken) == [process_dispatch.CATCH_UP_TASK, projection_dispatch.CATCH_UP_TASK]
+
+
+def test_a_create_order_checks_and_saves_in_five_statements(woken):
+    shop = Shop()
+    product_id = shop.product("SKU-1", stock=5)
+    command = c.CreateOrder(
+        customer_id=shop.customer_id,
+        items=(c.ItemRequest(product_id, 2),),
+        shipping_address=ADDRESS,
+    )
+
+    sql = statements(lambda: execute(command))
+
+    assert len(sql) <= 5, sql
+    assert not any("SAVEPOINT" in s.upper() for s in sql)
+
+
+def test_with_the_wake_ups_in_the_committing_thread_they_cost_the_command_more(settings):
+    # The measurement itself: the same pay with the hooks run at once counts them.
+    shop = Shop()
+    order_id = shop.order((shop.product("SKU-1", stock=5), 1))
+    sql = statements(lambda: execute(c.PayOrder(order_id=order_id, payment_id="pay-1")))
+    assert len(sql) > 2
