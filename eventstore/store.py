@@ -27,7 +27,7 @@ from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from eventstore import recorders
+from eventstore import recorders, shredding
 from eventstore.errors import (
     ConcurrencyError,
     DuplicateEventError,
@@ -348,7 +348,9 @@ def _fetch(
             recorder.refresh_horizon(connection, cursor)
         recorder.prepare_read(cursor)
         cursor.execute(sql, params)
-        return _decode_rows(recorder.native_values, cursor.fetchall())
+        rows = cursor.fetchall()
+    # Personal fields are decrypted (or read "[erased]") per batch: one key lookup.
+    return shredding.reveal(_decode_rows(recorder.native_values, rows), using=connection.alias)
 
 
 def _decode_rows(
