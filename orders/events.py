@@ -119,6 +119,16 @@ class CustomerEmailChanged(DomainEvent):
     email: str
 
 
+@event("CustomerForgotten")
+@dataclass(frozen=True)
+class CustomerForgotten(DomainEvent):
+    """The customer invoked the right to erasure: their data key is destroyed with this
+    event, so their personal fields read "[erased]" everywhere. It holds no personal
+    data itself."""
+
+    customer_id: UUID
+
+
 # Products and stock
 
 

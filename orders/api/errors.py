@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from eventstore.errors import ConcurrencyError, OrderingConflict, StreamNotFound
+from eventstore.shredding import SubjectForgotten
 from orders.errors import DomainError
 from problems import Problem
 from problems.handler import translate
@@ -22,6 +23,10 @@ TITLES = {
     "duplicate_email": "Duplicate email",
     "duplicate_username": "Duplicate username",
     "not_ready_to_ship": "Not ready to ship",
+    "already_forgotten": "Already forgotten",
+    "open_orders": "Open orders",
+    "plaintext_history": "Plaintext history",
+    "customer_forgotten": "Customer forgotten",
     "version_mismatch": "Version mismatch",
     "not_found": "Not found",
     "invalid_request": "Invalid request",
@@ -43,6 +48,16 @@ def register() -> None:
     translate(
         StreamNotFound,
         lambda error: Problem("no such resource", status=404, code="not_found", title="Not found"),
+    )
+    # A personal field to encrypt for a customer whose key is destroyed.
+    translate(
+        SubjectForgotten,
+        lambda error: Problem(
+            "the customer was forgotten",
+            status=409,
+            code="customer_forgotten",
+            title="Customer forgotten",
+        ),
     )
     # Both are retryable: the handlers retried them, and the resource kept changing.
     translate(ConcurrencyError, _kept_changing)

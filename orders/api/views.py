@@ -81,6 +81,18 @@ class CustomerChangeEmailApi(CommandApi):
         )
 
 
+class CustomerForgetApi(CommandApi):
+    """Staff only: forget a customer (crypto-shredding; README, "Compliance")."""
+
+    @_schema(None, tag="customers")
+    def post(self, request: Request, customer_id: UUID) -> Response:
+        self.require_found(repositories.customers.exists(customer_id), "customer")
+        self.require(request.user.is_staff)
+        return self.run(
+            request, lambda: c.ForgetCustomer(**self.context(request), customer_id=customer_id)
+        )
+
+
 class ProductAddApi(CommandApi):
     success_status = 201
     uses_if_match = False
