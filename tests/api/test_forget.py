@@ -223,3 +223,48 @@ def test_no_table_keeps_a_forgotten_customers_personal_data(shop, staff):
     assert any(
         "bob@example.com" in text for table, _, text in cells if table.startswith("projections_")
     )
+
+
+def test_error_texts_and_task_results_lose_the_customers_data(shop, staff, alices_orders):
+    from django.utils import timezone
+    from django_q.models import Task
+
+    from orders.processes.state import ProcessState
+    from projections.models import ProjectionState
+
+    caught_up()
+    _close(staff, alices_orders)
+    ProjectionState.objects.filter(name="customer_directory").update(
+        error="ValueError: cannot store 'ALICE@example.com'", error_traceback="at alice@example.com"
+    )
+    ProcessState.objects.update_or_create(
+        name="fulfillment", defaults={"error": "refused alice@example.com"}
+    )
+    now = timezone.now()
+    Task.objects.create(
+        id="t-alice",
+        name="t",
+        func="x.y",
+        args=("alice@example.com",),
+        result="failed",
+        started=now,
+        stopped=now,
+        success=False,
+    )
+    Task.objects.create(
+        id="t-bob",
+        name="u",
+        func="x.y",
+        args=("bob@example.com",),
+        result="ok",
+        started=now,
+        stopped=now,
+        success=True,
+    )
+    assert forget(staff, shop["alice_id"]).status_code == 200
+
+    state = ProjectionState.objects.get(name="customer_directory")
+    assert "alice@example.com" not in (state.error + state.error_traceback).lower()
+    assert shredding.ERASED in state.error
+    assert "alice@" not in ProcessState.objects.get(name="fulfillment").error
+    assert list(Task.objects.values_list("id", flat=True)) == ["t-bob"]
