@@ -146,22 +146,21 @@ def _encrypt(value: Any, key: bytes, subject: str) -> Any:
     return value
 
 
-def _decrypt(value: Any, key: bytes | None, subject: str) -> Any:
+def _decrypt(value: Any, aead: AESGCM | None, aad: bytes) -> Any:
     if isinstance(value, str):
         if not value.startswith(PREFIX):
             return value  # written before encryption
-        if key is None:
+        if aead is None:
             return ERASED
         try:
-            sealed = base64.b64decode(value[len(PREFIX) :])
-            aead = AESGCM(key)
-            return aead.decrypt(sealed[:_NONCE], sealed[_NONCE:], subject.encode()).decode()
+            sealed = base64.b64decode(value[4:])  # len(PREFIX)
+            return aead.decrypt(sealed[:_NONCE], sealed[_NONCE:], aad).decode()
         except (InvalidTag, ValueError, binascii.Error):
             return ERASED
     if isinstance(value, dict):
-        return {k: _decrypt(v, key, subject) for k, v in value.items()}
+        return {k: _decrypt(v, aead, aad) for k, v in value.items()}
     if isinstance(value, list):
-        return [_decrypt(v, key, subject) for v in value]
+        return [_decrypt(v, aead, aad) for v in value]
     return value
 
 
@@ -211,7 +210,11 @@ def reveal_data(
             subjects[index] = subject
     if not subjects:
         return [data for _, data in events]
-    keys = _keys(subjects.values(), using)
+    # One cipher per subject of the batch, its key unwrapped once.
+    ciphers = {
+        subject: None if key is None else AESGCM(key)
+        for subject, key in _keys(subjects.values(), using).items()
+    }
     result = []
     for index, (event_type, data) in enumerate(events):
         subject = subjects.get(index)
@@ -219,10 +222,10 @@ def reveal_data(
             result.append(data)
             continue
         fields = personal_fields(event_type)[1]  # type: ignore[index]
-        key = keys.get(subject)
+        aead, aad = ciphers.get(subject), subject.encode()
         result.append(
             {
-                name: _decrypt(value, key, subject) if name in fields else value
+                name: _decrypt(value, aead, aad) if name in fields else value
                 for name, value in data.items()
             }
         )
