@@ -139,6 +139,10 @@ def _production_env() -> dict[str, str]:
         "DEBUG": "0",  # as in production; with it on, Django keeps every query in memory
         "SECRET_KEY": os.environ.get("SECRET_KEY", "chronicle-load-throwaway-key"),
         "CHRONICLE_INTEGRITY_KEY": os.environ.get("CHRONICLE_INTEGRITY_KEY", THROWAWAY_KEY),
+        # Wraps the customers' data keys (a throwaway one, as for the integrity key).
+        "CHRONICLE_KEY_ENCRYPTION_KEY": os.environ.get(
+            "CHRONICLE_KEY_ENCRYPTION_KEY", THROWAWAY_KEY
+        ),
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "0",  # plain HTTP on loopback
         "DJANGO_SETTINGS_MODULE": "config.settings",

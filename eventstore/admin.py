@@ -65,7 +65,10 @@ class EventAdmin(ReadOnlyModelAdmin):
         (None, {"fields": ("event_type", "schema_version", "recorded_ms", "position", "event_id")}),
         ("Stream", {"fields": ("stream", "stream_type", "version")}),
         ("Correlation and causation", {"fields": ("correlation_link", "causation", "caused")}),
-        ("Data and metadata, as stored", {"fields": ("data_json", "metadata_json")}),
+        (
+            "Data (personal fields decrypted) and metadata",
+            {"fields": ("data_json", "metadata_json")},
+        ),
         ("Storage", {"fields": ("writing_transaction",), "classes": ("collapse",)}),
     )
     readonly_fields = flatten_fieldsets(fieldsets)
@@ -133,7 +136,7 @@ class EventAdmin(ReadOnlyModelAdmin):
 
     @admin.display(description="Data")
     def data_json(self, event: Event) -> SafeString:
-        return _json_block(event.data)
+        return _json_block(pages.revealed([event])[0])
 
     @admin.display(description="Metadata")
     def metadata_json(self, event: Event) -> SafeString:

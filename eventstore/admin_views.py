@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from eventstore import shredding
 from eventstore.models import Event
 
 PAGE_SIZE = 100
@@ -98,6 +99,11 @@ def cause_html(event: Event, cause: Event | None) -> SafeString:
     )
 
 
+def revealed(events: list[Event]) -> list[dict[str, Any]]:
+    """The events' data with personal fields decrypted, or "[erased]" (one key query)."""
+    return shredding.reveal_data([(e.event_type, e.data) for e in events])
+
+
 def events_by_id(event_ids: set[UUID]) -> dict[UUID, Event]:
     return {e.event_id: e for e in Event.objects.filter(event_id__in=event_ids)}
 
@@ -127,7 +133,11 @@ def stream_page(model_admin: ModelAdmin, request: HttpRequest, stream_id: str) -
     events = Event.objects.filter(stream_id=stream_id).order_by("version")
     summary = _summary(events)
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = [EventRow(e, event_url(e.position), pretty_json(e.data)) for e in page]
+    shown = list(page)
+    rows = [
+        EventRow(e, event_url(e.position), pretty_json(data))
+        for e, data in zip(shown, revealed(shown), strict=True)
+    ]
     context: dict[str, Any] = {"title": f"Stream {stream_id}", "crumb": f"Stream {stream_id}"}
     context |= {"summary": summary, "page": page, "rows": rows}
     return _render(model_admin, request, "eventstore/admin/stream.html", context)
@@ -164,13 +174,13 @@ def _causal_rows(events: list[Event]) -> list[EventRow]:
     causes = events_by_id({e.causation_id for e in events if e.causation_id})
     depth: dict[UUID, int] = {}
     rows = []
-    for event in events:
+    for event, data in zip(events, revealed(events), strict=True):
         cause = causes.get(event.causation_id) if event.causation_id else None
         level = depth[cause.event_id] + 1 if cause and cause.event_id in depth else 0
         depth[event.event_id] = level
         html = cause_html(event, cause)
         url = event_url(event.position)
-        rows.append(EventRow(event, url, pretty_json(event.data), html, level))
+        rows.append(EventRow(event, url, pretty_json(data), html, level))
     return rows
 
 

@@ -5,3 +5,6 @@ class EventstoreConfig(AppConfig):
     name = "eventstore"
     verbose_name = "Event store"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from eventstore import checks  # noqa: F401  (registers the deploy check)

@@ -30,10 +30,24 @@ class UnknownEventType(LookupError):
 
 
 _registry: dict[str, type[DomainEvent]] = {}
+# event type -> (subject field, personal fields): see eventstore/shredding.py
+_personal: dict[str, tuple[str, frozenset[str]]] = {}
 
 
-def event(event_type: str, schema_version: int = 1) -> Callable[[type[E]], type[E]]:
-    """Register a domain event class under a stable type name."""
+def event(
+    event_type: str,
+    schema_version: int = 1,
+    *,
+    personal: tuple[str, ...] = (),
+    subject: str = "",
+) -> Callable[[type[E]], type[E]]:
+    """Register a domain event class under a stable type name.
+
+    ``personal`` lists the fields holding personal data, stored encrypted under the
+    data key of the one whose id is in the ``subject`` field (eventstore/shredding.py).
+    """
+    if personal and not subject:
+        raise ValueError(f"event type {event_type!r} lists personal fields but no subject")
 
     def register(cls: type[E]) -> type[E]:
         existing = _registry.get(event_type)
@@ -42,6 +56,8 @@ def event(event_type: str, schema_version: int = 1) -> Callable[[type[E]], type[
         cls.event_type = event_type
         cls.schema_version = schema_version
         _registry[event_type] = cls
+        if personal:
+            _personal[event_type] = (subject, frozenset(personal))
         return cls
 
     return register
@@ -57,3 +73,8 @@ def event_class(event_type: str) -> type[DomainEvent]:
 def decode(event_type: str, data: dict[str, Any]) -> DomainEvent:
     """Turn stored (already upcast) data into its domain event."""
     return from_primitive(event_class(event_type), data)
+
+
+def personal_fields(event_type: str) -> tuple[str, frozenset[str]] | None:
+    """(subject field, personal fields) of ``event_type``; None when it has none."""
+    return _personal.get(event_type)

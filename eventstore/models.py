@@ -65,3 +65,20 @@ class Snapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.stream_id} @ v{self.version}"
+
+
+class DataKey(models.Model):
+    """One subject's (a customer's) data key, wrapped by the key-encryption key.
+
+    ``wrapped`` is NULL once the key is destroyed: the subject's personal fields then
+    read as "[erased]" and nothing more can be encrypted for it
+    (eventstore/shredding.py, docs/architecture.md, invariant 14).
+    """
+
+    subject = models.CharField(max_length=200, primary_key=True)
+    wrapped = models.BinaryField(null=True)
+    created_at = models.DateTimeField()
+    destroyed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.subject} ({'destroyed' if self.wrapped is None else 'live'})"

@@ -10,7 +10,7 @@ from uuid import UUID, uuid4, uuid5
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, transaction
 
-from eventstore import store
+from eventstore import shredding, store
 from eventstore.aggregate import Aggregate
 from eventstore.errors import StreamNotFound
 from eventstore.events import decode
@@ -98,7 +98,7 @@ class Repository(Generic[A]):
             store.NewEvent(
                 event_type=event.event_type,
                 schema_version=event.schema_version,
-                data=event.to_data(),
+                data=shredding.seal(event.event_type, event.to_data(), using=self.using),
                 event_id=uuid5(command_id, f"{aggregate.stream_id}:{index}")
                 if command_id
                 else uuid4(),

@@ -27,7 +27,7 @@ from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from eventstore import after_commit, recorders
+from eventstore import after_commit, recorders, shredding
 from eventstore.errors import (
     ConcurrencyError,
     DuplicateEventError,
@@ -362,7 +362,8 @@ def read_from_snapshot(
         state = rows[0][6]
         snapshot = rows[0][8], json.loads(state) if isinstance(state, str | bytes) else state
         rows = rows[1:]
-    return snapshot, _decode_rows(recorder.native_values, rows)
+    events = shredding.reveal(_decode_rows(recorder.native_values, rows), using=using)
+    return snapshot, events
 
 
 def read_all(
@@ -423,7 +424,9 @@ def _fetch(
             recorder.refresh_horizon(connection, cursor)
         recorder.prepare_read(cursor)
         cursor.execute(sql, params)
-        return _decode_rows(recorder.native_values, cursor.fetchall())
+        rows = cursor.fetchall()
+    # Personal fields are decrypted (or read "[erased]") per batch: one key lookup.
+    return shredding.reveal(_decode_rows(recorder.native_values, rows), using=connection.alias)
 
 
 def _decode_rows(

@@ -40,6 +40,11 @@ class RegisterCustomer(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ForgetCustomer(Command):
+    customer_id: UUID
+
+
+@dataclass(frozen=True, kw_only=True)
 class ChangeCustomerEmail(Command):
     customer_id: UUID
     email: str

@@ -8,7 +8,8 @@ from typing import ClassVar
 from uuid import UUID
 
 from eventstore.aggregate import Aggregate
-from orders.events import CustomerEmailChanged, CustomerRegistered
+from orders.errors import AlreadyForgotten, CustomerIsForgotten
+from orders.events import CustomerEmailChanged, CustomerForgotten, CustomerRegistered
 
 
 @dataclass
@@ -18,6 +19,7 @@ class Customer(Aggregate):
     name: str = ""
     email: str = ""
     phone: str = ""
+    forgotten: bool = False
 
     @classmethod
     def register(cls, customer_id: UUID, *, name: str, email: str, phone: str) -> Customer:
@@ -28,8 +30,19 @@ class Customer(Aggregate):
         return customer
 
     def change_email(self, email: str) -> None:
+        self.require_not_forgotten()
         if email != self.email:
             self._record(CustomerEmailChanged(customer_id=self.id, email=email))
+
+    def forget(self) -> None:
+        """Record that the customer is forgotten (their key goes with it: the handler)."""
+        if self.forgotten:
+            raise AlreadyForgotten(f"customer {self.id} was forgotten already")
+        self._record(CustomerForgotten(customer_id=self.id))
+
+    def require_not_forgotten(self) -> None:
+        if self.forgotten:
+            raise CustomerIsForgotten(f"customer {self.id} was forgotten")
 
     @singledispatchmethod
     def apply(self, event: object) -> None:
@@ -42,3 +55,7 @@ class Customer(Aggregate):
     @apply.register
     def _email_changed(self, event: CustomerEmailChanged) -> None:
         self.email = event.email
+
+    @apply.register
+    def _forgotten(self, event: CustomerForgotten) -> None:
+        self.forgotten = True

@@ -82,6 +82,31 @@ class DuplicateUsername(DomainError):
     code = "duplicate_username"
 
 
+class AlreadyForgotten(DomainError):
+    """The customer was forgotten already (409)."""
+
+    code = "already_forgotten"
+
+
+class OpenOrders(DomainError):
+    """The customer has a PENDING or PAID order: cancel or ship it first (409)."""
+
+    code = "open_orders"
+
+
+class PlaintextHistory(DomainError):
+    """Some of the customer's events predate encryption: destroying a key would not
+    erase them (409; README, "Compliance")."""
+
+    code = "plaintext_history"
+
+
+class CustomerIsForgotten(DomainError):
+    """A command for a customer who was forgotten (409)."""
+
+    code = "customer_forgotten"
+
+
 class ItemNotOnOrder(DomainError):
     """Removing a product the order does not have: the path names nothing (404)."""
 

@@ -2,8 +2,10 @@
 
 Each event is a frozen dataclass of JSON-safe values registered under a stable type
 name with its schema version. Amounts are ``Decimal`` with two places in the shop
-currency. Personal data sits in clearly named fields (``name``, ``email``,
-``phone``, ``shipping_address``) so it can later be encrypted per customer.
+currency. Personal data sits in clearly named fields, listed once per event type in
+its ``@event(personal=..., subject="customer_id")``: they are stored encrypted
+under that customer's data key and read as "[erased]" once the customer is
+forgotten (eventstore/shredding.py, docs/architecture.md, invariant 14).
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ class OrderLine:
 ORDER_STREAM_TYPE = "order"
 
 
-@event("OrderCreated")
+@event("OrderCreated", personal=("shipping_address",), subject="customer_id")
 @dataclass(frozen=True)
 class OrderCreated(DomainEvent):
     order_id: UUID
@@ -101,7 +103,7 @@ class OrderCancelled(DomainEvent):
 # Customers
 
 
-@event("CustomerRegistered")
+@event("CustomerRegistered", personal=("name", "email", "phone"), subject="customer_id")
 @dataclass(frozen=True)
 class CustomerRegistered(DomainEvent):
     customer_id: UUID
@@ -110,11 +112,21 @@ class CustomerRegistered(DomainEvent):
     phone: str
 
 
-@event("CustomerEmailChanged")
+@event("CustomerEmailChanged", personal=("email",), subject="customer_id")
 @dataclass(frozen=True)
 class CustomerEmailChanged(DomainEvent):
     customer_id: UUID
     email: str
+
+
+@event("CustomerForgotten")
+@dataclass(frozen=True)
+class CustomerForgotten(DomainEvent):
+    """The customer invoked the right to erasure: their data key is destroyed with this
+    event, so their personal fields read "[erased]" everywhere. It holds no personal
+    data itself."""
+
+    customer_id: UUID
 
 
 # Products and stock

@@ -18,11 +18,12 @@ from django.conf import settings
 from eventstore.errors import StreamNotFound
 from orders import commands as c
 from orders.customer import Customer
-from orders.errors import InsufficientStock, UnknownReference
+from orders.errors import InsufficientStock, OpenOrders, PlaintextHistory, UnknownReference
 from orders.events import OrderLine
 from orders.order import Order
 from orders.product import Product
 from orders.shipment import Shipment
+from orders.status import PAID, PENDING
 from orders.unit_of_work import CommandResult, EventStoreUnitOfWork, Handler, UnitOfWork
 
 
@@ -38,6 +39,33 @@ def handle_register_customer(cmd: c.RegisterCustomer, uow: UnitOfWork) -> Comman
     customer = Customer.register(cmd.customer_id, name=cmd.name, email=cmd.email, phone=cmd.phone)
     result = uow.customers.save(customer, cmd)
     uow.claim_email(cmd.email, cmd.customer_id)
+    return result
+
+
+def handle_forget_customer(cmd: c.ForgetCustomer, uow: UnitOfWork) -> CommandResult:
+    """Record ``CustomerForgotten`` and destroy the customer's data key with it
+    (README, "Compliance"): refused while an order is open or history is plaintext."""
+    customer = uow.customers.load(cmd.customer_id, cmd.expected_version)
+    if customer.forgotten:
+        customer.forget()  # raises AlreadyForgotten
+    order_ids = uow.order_ids_of(cmd.customer_id)
+    open_orders = [
+        str(order.id)
+        for order in (uow.orders.load(order_id) for order_id in order_ids)
+        if order.status in (PENDING, PAID)
+    ]
+    if open_orders:
+        raise OpenOrders(
+            "the customer has open orders: cancel or ship them first", order_ids=open_orders
+        )
+    if uow.holds_plaintext(cmd.customer_id, order_ids):
+        raise PlaintextHistory(
+            "some of the customer's events were recorded before encryption; "
+            "destroying their key would not erase them (README, Compliance)"
+        )
+    customer.forget()
+    result = uow.customers.save(customer, cmd)
+    uow.scrub_customer(cmd.customer_id, order_ids)
     return result
 
 
@@ -181,6 +209,7 @@ def handle_mark_order_ready_to_ship(cmd: c.MarkOrderReadyToShip, uow: UnitOfWork
 HANDLERS: dict[type[c.Command], Handler] = {
     c.RegisterCustomer: handle_register_customer,
     c.ChangeCustomerEmail: handle_change_customer_email,
+    c.ForgetCustomer: handle_forget_customer,
     c.AddProduct: handle_add_product,
     c.ChangeProductPrice: handle_change_product_price,
     c.ReceiveStock: handle_receive_stock,

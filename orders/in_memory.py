@@ -130,6 +130,19 @@ class InMemoryUnitOfWork(UnitOfWork):
             raise duplicate_email()
         self.memory.emails[customer_id] = claimed
 
+    def order_ids_of(self, customer_id: UUID) -> list[UUID]:
+        return [
+            order.id
+            for order in self.memory.aggregates.values()
+            if isinstance(order, Order) and order.customer_id == customer_id
+        ]
+
+    def holds_plaintext(self, customer_id: UUID, order_ids: list[UUID]) -> bool:
+        return False  # nothing is stored at all
+
+    def scrub_customer(self, customer_id: UUID, order_ids: list[UUID]) -> None:
+        self.memory.emails.pop(customer_id, None)
+
     def allocate_order_number(self) -> str:
         self.memory.order_numbers += 1
         return OrderNumber.label(self.memory.order_numbers)

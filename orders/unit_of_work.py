@@ -33,7 +33,7 @@ from eventstore import store
 from eventstore.aggregate import Aggregate
 from eventstore.errors import ConcurrencyError, OrderingConflict, StreamNotFound
 from eventstore.repository import Repository
-from orders import repositories
+from orders import forgetting, repositories
 from orders.commands import Command
 from orders.customer import Customer
 from orders.emails import email_key
@@ -122,6 +122,19 @@ class UnitOfWork(ABC):
     def claim_email(self, email: str, customer_id: UUID) -> None:
         """Make ``email`` the customer's claim, releasing the one it held;
         ``DuplicateEmail`` if another customer has it, in any case."""
+
+    @abstractmethod
+    def order_ids_of(self, customer_id: UUID) -> list[UUID]:
+        """Every order the customer placed."""
+
+    @abstractmethod
+    def holds_plaintext(self, customer_id: UUID, order_ids: list[UUID]) -> bool:
+        """Whether any personal field of theirs is stored unencrypted."""
+
+    @abstractmethod
+    def scrub_customer(self, customer_id: UUID, order_ids: list[UUID]) -> None:
+        """Destroy the customer's data key and what else holds their data
+        (``orders.forgetting.scrub``), in the command's transaction."""
 
     @abstractmethod
     def allocate_order_number(self) -> str:
@@ -235,6 +248,15 @@ class EventStoreUnitOfWork(UnitOfWork):
                     EmailClaim.objects.create(key=key, customer_id=customer_id)
         except IntegrityError:  # the key is another customer's, or was claimed meanwhile
             raise duplicate_email() from None
+
+    def order_ids_of(self, customer_id: UUID) -> list[UUID]:
+        return forgetting.order_ids_of(customer_id)
+
+    def holds_plaintext(self, customer_id: UUID, order_ids: list[UUID]) -> bool:
+        return forgetting.holds_plaintext(customer_id, order_ids)
+
+    def scrub_customer(self, customer_id: UUID, order_ids: list[UUID]) -> None:
+        forgetting.scrub(customer_id, order_ids)
 
     def allocate_order_number(self) -> str:
         # Inside the command's transaction: a refused command gives its number back on

@@ -200,6 +200,36 @@ CATALOGUE: Final[tuple[ProblemType, ...]] = (
         "Use another address, or find the existing customer in the directory.",
     ),
     ProblemType(
+        "already_forgotten",
+        409,
+        "Already forgotten",
+        "The customer was forgotten before: their data key is destroyed already.",
+        "Nothing to do; the customer's personal data reads as [erased] everywhere.",
+    ),
+    ProblemType(
+        "open_orders",
+        409,
+        "Open orders",
+        "The customer has a PENDING or PAID order; forgetting them now would leave it "
+        "unable to ship or refund.",
+        "Cancel or ship the customer's open orders, then forget the customer.",
+    ),
+    ProblemType(
+        "plaintext_history",
+        409,
+        "Plaintext history",
+        "Some of the customer's events were recorded before personal data was encrypted, "
+        "so destroying their key would not erase them.",
+        "See the README's Compliance section for what an operator can do.",
+    ),
+    ProblemType(
+        "customer_forgotten",
+        409,
+        "Customer forgotten",
+        "The customer was forgotten; commands for them are refused.",
+        "Register a new customer if the person comes back.",
+    ),
+    ProblemType(
         "duplicate_username",
         409,
         "Duplicate username",

@@ -51,6 +51,10 @@ def main(argv: list[str]) -> None:
     os.environ.setdefault("SECRET_KEY", "chronicle-bench-throwaway-key")
     # The email claims' key derives from it; base64 of "chronicle-bench-throwaway-key-32".
     os.environ.setdefault("CHRONICLE_INTEGRITY_KEY", "Y2hyb25pY2xlLWJlbmNoLXRocm93YXdheS1rZXktMzI=")
+    # Wraps the customers' data keys: personal fields are encrypted as in production.
+    os.environ.setdefault(
+        "CHRONICLE_KEY_ENCRYPTION_KEY", "Y2hyb25pY2xlLWJlbmNoLXRocm93YXdheS1rZXktMzI="
+    )
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("LOG_LEVEL", "WARNING")  # not one line per enqueued wake
     url = os.environ.get("DATABASE_URL") or ""

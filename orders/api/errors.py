@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from eventstore.errors import ConcurrencyError, OrderingConflict, StreamNotFound
+from eventstore.shredding import SubjectForgotten
 from orders.errors import DomainError
 from problems import NotFound, Problem
 from problems.catalogue import BY_CODE
@@ -25,9 +26,18 @@ def domain_problem(error: DomainError) -> Problem:
 def register() -> None:
     translate(DomainError, domain_problem)
     translate(StreamNotFound, _stream_not_found)
+    # A personal field to encrypt for a customer whose key is destroyed.
+    translate(SubjectForgotten, _forgotten)
     # Both are retryable: the handlers retried them, and the resource kept changing.
     translate(ConcurrencyError, _kept_changing)
     translate(OrderingConflict, _kept_changing)
+
+
+def _forgotten(error: SubjectForgotten) -> Problem:
+    entry = BY_CODE["customer_forgotten"]
+    return Problem(
+        "the customer was forgotten", status=entry.status, code=entry.code, title=entry.title
+    )
 
 
 def _stream_not_found(error: StreamNotFound) -> Problem:

@@ -11,6 +11,11 @@ urlpatterns = [
         name="customer-change-email",
     ),
     path(
+        "api/customers/<uuid:customer_id>/forget",
+        views.CustomerForgetApi.as_view(),
+        name="customer-forget",
+    ),
+    path(
         "api/products/<uuid:product_id>/change-price",
         views.ProductChangePriceApi.as_view(),
         name="product-change-price",

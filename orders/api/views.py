@@ -114,6 +114,27 @@ class CustomerChangeEmailApi(CommandApi):
         )
 
 
+class CustomerForgetApi(CommandApi):
+    """Staff only: forget a customer (crypto-shredding; README, "Compliance")."""
+
+    @_schema(
+        None,
+        tag="customers",
+        summary="Forget a customer (staff)",
+        description="Records CustomerForgotten and destroys the customer's data key in the "
+        "same transaction: their personal fields read as [erased] everywhere from then on. "
+        "409 already_forgotten, open_orders (a PENDING or PAID order) or plaintext_history "
+        "(events from before encryption); later commands for the customer are 409 "
+        "customer_forgotten.",
+    )
+    def post(self, request: Request, customer_id: UUID) -> Response:
+        self.require(request.user.is_staff)  # first: whether a customer exists is staff's to know
+        self.require_found(repositories.customers.exists(customer_id), "customer", customer_id)
+        return self.run(
+            request, lambda: c.ForgetCustomer(**self.context(request), customer_id=customer_id)
+        )
+
+
 class ProductAddApi(CommandApi):
     success_status = 201
     created_path = "/api/products/{id}"

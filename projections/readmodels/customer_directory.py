@@ -1,5 +1,5 @@
 """The customer directory (projection ``customer_directory``): one entry per
-customer, its email following ``CustomerEmailChanged``."""
+customer, its email following ``CustomerEmailChanged``, erased by ``CustomerForgotten``."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from collections.abc import Iterable
 from django.db import models
 
 from eventstore.events import DomainEvent
+from eventstore.shredding import ERASED
 from eventstore.store import RecordedEvent
-from orders.events import CustomerEmailChanged, CustomerRegistered
+from orders.events import CustomerEmailChanged, CustomerForgotten, CustomerRegistered
 from projections.engine.projection import Projection, first_sight, handles, register
 from projections.engine.read_model import ReadModel
 from projections.engine.rows import Key, Rows
@@ -60,3 +61,9 @@ class CustomerDirectoryProjection(Projection):
         row = rows.edit(DirectoryCustomer, e.customer_id)
         if row is not None and first_sight(row, r):
             row.email = e.email
+
+    @handles(CustomerForgotten)
+    def customer_forgotten(self, rows: Rows, e: CustomerForgotten, r: RecordedEvent) -> None:
+        row = rows.edit(DirectoryCustomer, e.customer_id)
+        if row is not None and first_sight(row, r):
+            row.name = row.email = row.phone = ERASED

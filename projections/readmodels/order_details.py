@@ -25,6 +25,7 @@ from django.db import models
 
 from eventstore.events import DomainEvent
 from eventstore.serialization import to_primitive
+from eventstore.shredding import ERASED
 from eventstore.store import RecordedEvent
 from orders.events import (
     ItemAddedToOrder,
@@ -40,6 +41,7 @@ from orders.events import (
     ShipmentCancelled,
     ShipmentCreated,
     ShipmentShipped,
+    ShippingAddress,
     StockIssued,
     StockReleased,
     StockReserved,
@@ -125,6 +127,10 @@ class OrderDetailsProjection(OrderRowsProjection):
         lookup = rows.edit_or_create(Lookup, product_key(e.product_id), data={})
         if first_sight(lookup, r):
             lookup.data = {"name": e.name, "image_url": e.image_url}
+
+    def erased(self) -> dict[str, Any]:
+        address = {name: ERASED for name in ShippingAddress.__dataclass_fields__}
+        return super().erased() | {"customer_phone": ERASED, "shipping_address": address}
 
     def order_created(self, rows: Rows, e: OrderCreated, r: RecordedEvent) -> Any:
         row = super().order_created(rows, e, r)

@@ -22,10 +22,12 @@ from uuid import UUID
 from django.db import models
 
 from eventstore.events import DomainEvent
+from eventstore.shredding import ERASED
 from eventstore.store import RecordedEvent
 from orders.events import (
     ORDER_STREAM_TYPE,
     CustomerEmailChanged,
+    CustomerForgotten,
     CustomerRegistered,
     ItemAddedToOrder,
     ItemRemovedFromOrder,
@@ -136,6 +138,18 @@ class OrderRowsProjection(Projection):
             lookup.data = {**lookup.data, "email": e.email}
             where = {"customer_id": e.customer_id}
             rows.update_all(self.table, where, customer_email=e.email, position=r.position)
+
+    @handles(CustomerForgotten)
+    def customer_forgotten(self, rows: Rows, e: CustomerForgotten, r: RecordedEvent) -> None:
+        lookup = rows.edit_or_create(Lookup, customer_key(e.customer_id), data={})
+        if first_sight(lookup, r):
+            lookup.data = {"name": ERASED, "email": ERASED, "phone": ERASED}
+            where = {"customer_id": e.customer_id}
+            rows.update_all(self.table, where, **self.erased(), position=r.position)
+
+    def erased(self) -> dict[str, Any]:
+        """The row's fields that hold the customer's personal data, erased."""
+        return {"customer_name": ERASED, "customer_email": ERASED}
 
     @handles(OrderCreated)
     def order_created(self, rows: Rows, e: OrderCreated, r: RecordedEvent) -> Any:

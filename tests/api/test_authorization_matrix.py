@@ -95,6 +95,10 @@ MATRIX: dict[tuple[str, str], Decision] = {
         (401, 401, 200, 403, 200, 200),
         {"email": "alice@new.example"},
     ),
+    # Forgetting is staff's; Alice's orders are open here, so staff meet 409 open_orders.
+    ("customer-forget", "POST"): Decision(
+        "/api/customers/{alice}/forget", (401, 401, 403, 403, 409, 409)
+    ),
     # Products and stock.
     ("products", "GET"): Decision("/api/products/", AUTHENTICATED),
     ("products", "POST"): Decision(

@@ -171,7 +171,8 @@ def test_a_database_restart_under_load_fails_commands_cleanly_and_recovers(
     url = private_postgres.url("chronicle")
     env = processes.environment(url, CONN_MAX_AGE="60", DEBUG="0", SECURE_SSL_REDIRECT="0",
                                 SECRET_KEY="chronicle-faults-throwaway-key",
-                                CHRONICLE_INTEGRITY_KEY=THROWAWAY_INTEGRITY_KEY)  # fmt: skip
+                                CHRONICLE_INTEGRITY_KEY=THROWAWAY_INTEGRITY_KEY,
+                                CHRONICLE_KEY_ENCRYPTION_KEY=THROWAWAY_INTEGRITY_KEY)  # fmt: skip
     seed = helper("seed", env)
     port = processes.free_port()
     web = processes.gunicorn(env, port, tmp_path / "gunicorn.log", workers=1)
