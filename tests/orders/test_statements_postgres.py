@@ -4,6 +4,10 @@ it) and one guarded INSERT inside the command's transaction, with no savepoint; 
 create-order adds the customer, product and stock checks and its number. The
 after-commit wake-ups run on the background thread (eventstore/after_commit.py), not
 in the command's connection. BEGIN and COMMIT are the driver's and not counted.
+
+An order's stream holds personal fields (its shipping address), encrypted under the
+customer's data key (eventstore/shredding.py): reading or writing them costs one lookup
+of that key on top, counted apart.
 """
 
 from __future__ import annotations
@@ -46,6 +50,12 @@ def statements(run: Any) -> list[str]:
     return counted
 
 
+def apart_from_the_data_key(sql: list[str]) -> list[str]:
+    keys = [s for s in sql if "eventstore_datakey" in s]
+    assert len(keys) <= 1, keys
+    return [s for s in sql if s not in keys]
+
+
 def test_a_pay_is_one_read_and_one_insert_and_its_wake_ups_run_after_it(woken):
     shop = Shop()
     order_id = shop.order((shop.product("SKU-1", stock=5), 1))
@@ -56,7 +66,7 @@ def test_a_pay_is_one_read_and_one_insert_and_its_wake_ups_run_after_it(woken):
 
     sql = statements(lambda: execute(c.PayOrder(order_id=order_id, payment_id="pay-1")))
 
-    assert len(sql) <= 2, sql
+    assert len(apart_from_the_data_key(sql)) <= 2, sql
     assert not any("SAVEPOINT" in s.upper() for s in sql)
     assert background.wait_idle()
     assert sorted(woken) == [process_dispatch.CATCH_UP_TASK, projection_dispatch.CATCH_UP_TASK]
@@ -73,7 +83,7 @@ def test_a_create_order_checks_and_saves_in_five_statements(woken):
 
     sql = statements(lambda: execute(command))
 
-    assert len(sql) <= 5, sql
+    assert len(apart_from_the_data_key(sql)) <= 5, sql
     assert not any("SAVEPOINT" in s.upper() for s in sql)
 
 
