@@ -20,6 +20,8 @@ from functools import cache
 from typing import Any, TypeVar
 from uuid import UUID
 
+import msgspec
+
 T = TypeVar("T")
 
 
@@ -57,8 +59,23 @@ def dumps(value: Any) -> str:
     )
 
 
+_decode = msgspec.json.Decoder().decode
+_DecodeError = msgspec.DecodeError
+
+
 def loads(text: str | bytes) -> Any:
-    return json.loads(text)
+    """The value of JSON ``text``, exactly as ``json.loads`` gives it.
+
+    msgspec's decoder does it several times faster, keeping what the log needs:
+    integers of any size stay integers, floats round as ``json.loads`` rounds them,
+    keys keep their order (the last of a repeated key wins). What it refuses and the
+    standard library accepts (a lone surrogate escape such as ``"\\ud800"``) takes
+    the standard library's way.
+    """
+    try:
+        return _decode(text)
+    except _DecodeError:
+        return json.loads(text)
 
 
 def from_primitive(cls: type[T], data: Any) -> T:
