@@ -71,3 +71,25 @@ def _leaves(value):
     if isinstance(value, list):
         return [leaf for v in value for leaf in _leaves(v)]
     return [value]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "975ff1be-e97e-46e1-9460-9252e9f784d8",
+        "975FF1BE-E97E-46E1-9460-9252E9F784D8",
+        "{975ff1be-e97e-46e1-9460-9252e9f784d8}",
+        "urn:uuid:975ff1be-e97e-46e1-9460-9252e9f784d8",
+        "975ff1bee97e46e194609252e9f784d8",
+    ],
+)
+def test_uuids_read_back_as_uuid_reads_them(text):
+    got = from_primitive(UUID, text)
+    assert type(got) is UUID and got == UUID(text) and got.is_safe == UUID(text).is_safe
+    assert hash(got) == hash(UUID(text)) and str(got) == str(UUID(text))
+
+
+@pytest.mark.parametrize("text", ["975ff1be-e97e-46e1-9460-9252e9f784dz", "975ff1be", ""])
+def test_a_malformed_uuid_is_refused(text):
+    with pytest.raises(ValueError):
+        from_primitive(UUID, text)
