@@ -54,9 +54,11 @@ class Track:
     def rebuild(self) -> bool:
         return self.name == "rebuild"
 
-    @property
-    def batch_size(self) -> int:
-        return batch_size(rebuild=self.rebuild)
+    def batch_size(self, projection: str) -> int:
+        if self.rebuild:
+            return batch_size(rebuild=True)
+        after, size = _live_sizes.get(projection, (None, 0))
+        return size if after == self.after else batch_size(rebuild=False)
 
     def move(self, state: ProjectionState, checkpoint: store.Checkpoint) -> None:
         if self.rebuild:
@@ -75,6 +77,25 @@ def batch_size(*, rebuild: bool) -> int:
     if rebuild:
         return settings.PROJECTIONS_REBUILD_BATCH_SIZE
     return int(settings.PROJECTIONS_BATCH_SIZE)
+
+
+# The live track's next batch size, by projection, in this process: doubled after
+# each full batch (far behind the head, as a runner catching up from empty) up to
+# the rebuild's, and back to PROJECTIONS_BATCH_SIZE after a batch that reached the
+# head or failed, so a runner at the head commits small batches and lag stays low.
+# Kept with the checkpoint the batch reached: a projection found elsewhere (another
+# process went on with it) starts small again.
+_live_sizes: dict[str, tuple[store.Checkpoint, int]] = {}
+
+
+def _adapt_live_size(
+    projection: str, size: int, result: BatchResult, reached: store.Checkpoint
+) -> None:
+    base = batch_size(rebuild=False)
+    if result.outcome is Outcome.APPLIED and result.events >= size:
+        _live_sizes[projection] = reached, min(size * 2, max(base, batch_size(rebuild=True)))
+    else:
+        _live_sizes.pop(projection, None)
 
 
 def tracks(state: ProjectionState) -> list[Track]:
@@ -110,10 +131,16 @@ def run_batch(
             if track.blocked(state, now):
                 waiting = True
                 continue
-            events = log.read(track.after, batch_size or track.batch_size)
+            size = batch_size or track.batch_size(projection.name)
+            events = log.read(track.after, size)
             if events:
-                rows = rebuilding.rows(projection, state) if track.rebuild else None
-                return _apply(projection, state, track, events, now, log.decode, rows)
+                rows = rebuilding.rows(projection, state, live=not track.rebuild)
+                result = _apply(projection, state, track, events, now, log.decode, rows)
+                if not track.rebuild and batch_size is None:
+                    _adapt_live_size(projection.name, size, result, state.checkpoint)
+                return result
+            if not track.rebuild:
+                _live_sizes.pop(projection.name, None)
             if track.rebuild:
                 rebuilding.switch(projection, state, now)
                 return BatchResult(Outcome.SWITCHED)
@@ -140,7 +167,7 @@ def _apply(
     state.save()
     if failure is None:
         if rows is not None:
-            rebuilding.keep_rows(projection, state, rows)
+            rebuilding.keep_rows(projection, state, rows, live=not track.rebuild)
         return BatchResult(Outcome.APPLIED, applied, rebuilding=track.rebuild)
     rebuild_can_go_on = state.rebuilding and not track.rebuild
     return BatchResult(Outcome.FAILED, applied, track.rebuild, rebuild_can_go_on)
