@@ -192,4 +192,5 @@ def test_live_rows_are_kept_between_batches_of_one_process(
     assert DirectoryCustomer.objects.get(customer_id=ann).email == "ann@example.net"
 
 
-READS_DIRECTORY = 'FROM "projections_directorycustomer"'
+# A read of rows (PostgreSQL's temporary table of changed rows copies the columns only).
+READS_DIRECTORY = 'FROM "projections_directorycustomer" WHERE'
