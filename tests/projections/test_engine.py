@@ -149,18 +149,19 @@ def test_advance_reports_projections_still_behind_after_its_batch_budget(shop, s
     assert runner.advance(["customer_directory"], max_batches=2).behind == []
 
 
-def test_live_batches_grow_while_behind_and_come_back_small_at_the_head(shop, settings):
-    settings.PROJECTIONS_BATCH_SIZE = 1
+def test_live_batches_are_large_while_far_behind_and_small_near_the_head(shop, settings):
+    settings.PROJECTIONS_BATCH_SIZE = 2
     settings.PROJECTIONS_REBUILD_BATCH_SIZE = 4
-    for n in range(10):
+    for n in range(11):
         shop.customer(f"C{n}")
     projection = get("customer_directory")
-    sizes = [runner.run_batch(projection).events for _ in range(5)]
-    assert sizes == [1, 2, 4, 3, 0]  # the 4th reached the head; the cap is the rebuild's
+    sizes = [runner.run_batch(projection).events for _ in range(4)]
+    assert sizes == [4, 4, 3, 0]  # as many as it is behind, at most the rebuild's batch
     shop.customer("Late")
-    shop.customer("Later")
-    assert runner.run_batch(projection).events == 1  # small again near the head
     assert runner.run_batch(projection).events == 1
+    for n in range(3):
+        shop.customer(f"D{n}")
+    assert runner.run_batch(projection).events == 3  # behind by more than the live batch
 
 
 def test_live_rows_are_kept_between_batches_of_one_process(
