@@ -43,6 +43,13 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--events", type=int, default=100_000, help="events of the projections' history (100,000)"
     )
+    parser.add_argument(
+        "--rss-factor",
+        type=int,
+        default=3,
+        help="the projections' second peak-RSS rebuild runs on this many times the history "
+        "(3; 0 skips it)",
+    )
     return parser.parse_args(argv)
 
 

@@ -14,8 +14,8 @@ committed yet.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import itertools
-import json
 import random
 import time
 from collections.abc import Callable, Iterable
@@ -45,8 +45,10 @@ from eventstore.records import (
     ExpectedVersion,
     NewEvent,
     RecordedEvent,
+    recorded_event,
 )
-from eventstore.serialization import dumps
+from eventstore.serialization import dumps, loads
+from eventstore.upcasting import _upcasters as upcasters
 from eventstore.upcasting import upcast
 
 __all__ = [
@@ -424,16 +426,26 @@ def _fetch(
             recorder.refresh_horizon(connection, cursor)
         recorder.prepare_read(cursor)
         cursor.execute(sql, params)
-        rows = cursor.fetchall()
+        # A page makes tens of thousands of containers (rows, dicts, lists) and frees
+        # none: the cyclic collector would scan them, and every older object, over
+        # and over while they are made. It runs again once the page is built.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            events = _decode_rows(recorder.native_values, cursor.fetchall())
+        finally:
+            if collecting:
+                gc.enable()
     # Personal fields are decrypted (or read "[erased]") per batch: one key lookup.
-    return shredding.reveal(_decode_rows(recorder.native_values, rows), using=connection.alias)
+    return shredding.reveal(events, using=connection.alias)
 
 
 def _decode_rows(
     native_values: NativeValues | None, rows: list[tuple[Any, ...]]
 ) -> list[RecordedEvent]:
-    loads = json.loads
-    result = []
+    make = recorded_event
+    result: list[RecordedEvent] = []
+    append = result.append
     for (
         position,
         event_id,
@@ -449,13 +461,15 @@ def _decode_rows(
         causation_id,
         tx_id,
     ) in rows:
-        schema_version, payload = upcast(event_type, schema_version, loads(data))
+        payload = loads(data)
+        if (event_type, schema_version) in upcasters:
+            schema_version, payload = upcast(event_type, schema_version, payload)
         if native_values is not None:
             event_id, correlation_id, causation_id, recorded_at = native_values(
                 event_id, correlation_id, causation_id, recorded_at
             )
-        result.append(
-            RecordedEvent(
+        append(
+            make(
                 position,
                 event_id,
                 stream_id,

@@ -22,6 +22,14 @@ class Log:
     def __init__(self) -> None:
         self._pages: dict[tuple[store.Checkpoint, int], list[store.RecordedEvent]] = {}
         self._decoded: dict[int, DomainEvent] = {}
+        self._head: store.Checkpoint | None = None
+
+    def head(self) -> store.Checkpoint:
+        """``store.head()`` as the round began (asked once per round): where projections
+        glance to see whether they are caught up, and how far behind they are."""
+        if self._head is None:
+            self._head = store.head()
+        return self._head
 
     def read(self, after: store.Checkpoint, limit: int) -> list[store.RecordedEvent]:
         """The next ``limit`` events after ``after``, as ``store.read_all`` returns them."""

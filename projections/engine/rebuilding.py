@@ -49,7 +49,8 @@ RETIRE_AFTER = dt.timedelta(seconds=30)
 # Rows a rebuild keeps in memory between its batches, at most, per projection.
 KEEP_AT_MOST = 200_000
 
-_kept: dict[str, tuple[tuple[object, ...], Rows]] = {}  # by projection: (_token, rows)
+# By (projection, live): (_token, rows).
+_kept: dict[tuple[str, bool], tuple[tuple[object, ...], Rows]] = {}
 
 
 def start(name: str) -> int:
@@ -76,6 +77,7 @@ def switch(projection: Projection, state: ProjectionState, now: dt.datetime) -> 
     """Make the rebuilt generation active; call holding the projection's lock."""
     assert state.rebuild_generation is not None
     forget_rows(projection.name)
+    forget_rows(projection.name, live=True)
     if state.retired_generation is not None:
         _delete_generations(projection, only=state.retired_generation)
     state.retired_generation, state.retired_at = state.generation, now
@@ -89,31 +91,40 @@ def switch(projection: Projection, state: ProjectionState, now: dt.datetime) -> 
     state.save()
 
 
-def rows(projection: Projection, state: ProjectionState) -> Rows:
-    """Rows for the rebuild's next batch: the ones this process kept from its last batch
-    if the rebuild is still where that batch left it (no other process went on with
-    it), else new ones, which know every row already if the rebuild is at the start."""
-    token, kept = _kept.pop(projection.name, (None, None))
-    if kept is not None and token == _token(state):
+def rows(projection: Projection, state: ProjectionState, *, live: bool = False) -> Rows:
+    """Rows for the rebuild's next batch (or, ``live``, the active generation's): the
+    ones this process kept from its last batch if the generation is still where that
+    batch left it (no other process went on with it), else new ones, which know every
+    row already if the generation is at the start of the log."""
+    token, kept = _kept.pop((projection.name, live), (None, None))
+    if kept is not None and token == _token(state, live):
         return kept
+    if live:
+        return Rows(projection.name, state.generation, complete=state.checkpoint == store.START)
     assert state.rebuild_generation is not None
     start = state.rebuild_checkpoint == store.START
     return Rows(projection.name, state.rebuild_generation, complete=start)
 
 
-def keep_rows(projection: Projection, state: ProjectionState, rows: Rows) -> None:
+def keep_rows(
+    projection: Projection, state: ProjectionState, rows: Rows, *, live: bool = False
+) -> None:
     """Keep ``rows`` for the next batch once this one commits (if they are not too many)."""
     if len(rows) <= KEEP_AT_MOST:
-        kept = (_token(state), rows)
-        transaction.on_commit(lambda: _kept.__setitem__(projection.name, kept))
+        kept = (_token(state, live), rows)
+        transaction.on_commit(lambda: _kept.__setitem__((projection.name, live), kept))
 
 
-def forget_rows(name: str) -> None:
-    _kept.pop(name, None)
+def forget_rows(name: str, *, live: bool = False) -> None:
+    _kept.pop((name, live), None)
 
 
-def _token(state: ProjectionState) -> tuple[object, ...]:
-    """Which rebuild (a restart has a new start time), and how far it has come."""
+def _token(state: ProjectionState, live: bool) -> tuple[object, ...]:
+    """Which generation, and how far it has come: for a rebuild, which one (a restart
+    has a new start time); for the active one, the state row's last save (another
+    process's batch, or a state row made anew, saves another)."""
+    if live:
+        return state.generation, state.checkpoint, state.updated_at
     return state.rebuild_generation, state.rebuild_started_at, state.rebuild_checkpoint
 
 

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from functools import cache
 from operator import attrgetter
 from typing import Any, TypeVar
+from uuid import UUID
 
 from django.db.models.base import ModelState
 
@@ -53,34 +54,46 @@ class Rows:
         """Load the rows for ``keys``, one query per table and chunk; remember absent ones."""
         if self.complete:
             return  # an unknown key is an absent row
-        wanted: dict[type[ReadModel], set[Any]] = defaultdict(set)
+        wanted: dict[type[ReadModel], dict[Any, Any]] = defaultdict(dict)
         for model, key in keys:
-            if key not in self._cache[model]:
-                wanted[model].add(key)
+            held = key.int if key.__class__ is UUID else key
+            if held not in self._cache[model]:
+                wanted[model][held] = key
         for model, model_keys in wanted.items():
-            self._load(model, list(model_keys))
+            self._load(model, list(model_keys.values()))
 
     def find(self, model: type[M], key: Any) -> M | None:
         """The row, for reading only."""
-        if key not in self._cache[model]:
-            self._load(model, [key])
-        return self._cache[model][key]  # type: ignore[return-value]
+        return self._find(model, key, key.int if key.__class__ is UUID else key)
 
     def edit(self, model: type[M], key: Any) -> M | None:
         """The row, to change: it is written back at ``flush``."""
-        row = self.find(model, key)
-        if row is not None and key not in self._new[model]:
-            self._dirty[model][key] = row
-        if model in self._unindexed:
-            self._unindexed[model].append(key)  # its values may change (or it is new)
-        return row
+        return self._edit(model, key, key.int if key.__class__ is UUID else key)
 
     def edit_or_create(self, model: type[M], key: Any, **defaults: Any) -> M:
-        row = self.edit(model, key)
+        held = key.int if key.__class__ is UUID else key
+        row = self._edit(model, key, held)
         if row is None:
             row = _new_row(model, **self._partition(model), **{model.key_field: key}, **defaults)
-            self._cache[model][key] = row
-            self._new[model][key] = row
+            self._cache[model][held] = row
+            self._new[model][held] = row
+        return row
+
+    # Rows are held by their key, a UUID by its int: hashing and comparing a UUID are
+    # Python calls, an int's are not, and a batch looks rows up millions of times.
+
+    def _find(self, model: type[M], key: Any, held: Any) -> M | None:
+        cache = self._cache[model]
+        if held not in cache:
+            self._load(model, [key])
+        return cache[held]  # type: ignore[return-value]
+
+    def _edit(self, model: type[M], key: Any, held: Any) -> M | None:
+        row = self._find(model, key, held)
+        if row is not None and held not in self._new[model]:
+            self._dirty[model][held] = row
+        if model in self._unindexed:
+            self._unindexed[model].append(held)  # its values may change (or it is new)
         return row
 
     def update_all(self, model: type[ReadModel], where: dict[str, Any], **changes: Any) -> None:
@@ -122,11 +135,13 @@ class Rows:
                     **self._partition(model), **{f"{model.key_field}__in": chunk}
                 )
                 for row in found:
-                    cache[getattr(row, model.key_field)] = row
+                    key = getattr(row, model.key_field)
+                    held = key.int if key.__class__ is UUID else key
+                    cache[held] = row
                     if model in self._unindexed:
-                        self._unindexed[model].append(getattr(row, model.key_field))
+                        self._unindexed[model].append(held)
         for key in keys:
-            cache.setdefault(key, None)
+            cache.setdefault(key.int if key.__class__ is UUID else key, None)
 
     def _matching(
         self, model: type[ReadModel], where: dict[str, Any]

@@ -23,9 +23,11 @@ checkpoint share the round's reading and decoding of the log (``reading.Log``).
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import time
 import traceback
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -54,9 +56,16 @@ class Track:
     def rebuild(self) -> bool:
         return self.name == "rebuild"
 
-    @property
-    def batch_size(self) -> int:
-        return batch_size(rebuild=self.rebuild)
+    def batch_size(self, head: store.Checkpoint) -> int:
+        """The rebuild's size; for the live track, about as many events as it is behind
+        ``head``, from PROJECTIONS_BATCH_SIZE up to the rebuild's size: large batches
+        while far behind (a runner catching up from empty), small ones near the head,
+        so a runner there commits soon and lag stays low."""
+        if self.rebuild:
+            return batch_size(rebuild=True)
+        base = batch_size(rebuild=False)
+        behind = head.position - self.after.position  # positions estimate the distance
+        return max(base, min(behind, batch_size(rebuild=True)))
 
     def move(self, state: ProjectionState, checkpoint: store.Checkpoint) -> None:
         if self.rebuild:
@@ -94,9 +103,9 @@ def run_batch(
     once complete replaces it: rebuilding is also how a broken projection is mended.
     Pass the round's ``log`` to share pages and decoded events with other projections.
     """
-    if _caught_up(locks.ensure(projection.name)):
-        return BatchResult(Outcome.IDLE)
     log = log or Log()
+    if _caught_up(locks.ensure(projection.name), log):
+        return BatchResult(Outcome.IDLE)
     with transaction.atomic():
         state = locks.claim(projection.name)
         if state is None:
@@ -110,9 +119,9 @@ def run_batch(
             if track.blocked(state, now):
                 waiting = True
                 continue
-            events = log.read(track.after, batch_size or track.batch_size)
+            events = log.read(track.after, batch_size or track.batch_size(log.head()))
             if events:
-                rows = rebuilding.rows(projection, state) if track.rebuild else None
+                rows = rebuilding.rows(projection, state, live=not track.rebuild)
                 batch = _apply(projection, state, track, events, now, log.decode, rows)
                 if batch.events and not track.rebuild:
                     seconds = time.perf_counter() - started
@@ -144,7 +153,7 @@ def _apply(
     state.save()
     if failure is None:
         if rows is not None:
-            rebuilding.keep_rows(projection, state, rows)
+            rebuilding.keep_rows(projection, state, rows, live=not track.rebuild)
         return BatchResult(Outcome.APPLIED, applied, rebuilding=track.rebuild)
     rebuild_can_go_on = state.rebuilding and not track.rebuild
     return BatchResult(Outcome.FAILED, applied, track.rebuild, rebuild_can_go_on)
@@ -189,11 +198,11 @@ def _record_failure(
     state.retry_at = now + backoff.wait_after(state.failures)
 
 
-def _caught_up(state: ProjectionState) -> bool:
+def _caught_up(state: ProjectionState, log: Log) -> bool:
     """A lock-free glance: at the head, not rebuilding, nothing to retire (then skip the lock)."""
     if state.rebuilding or state.retired_generation is not None:
         return False
-    return state.checkpoint >= store.head()
+    return state.checkpoint >= log.head()
 
 
 def advance(names: Iterable[str] | None = None, max_batches: int | None = None) -> Report:
@@ -204,6 +213,13 @@ def advance(names: Iterable[str] | None = None, max_batches: int | None = None) 
     deadline = time.monotonic() + seconds
     active = [get(name) for name in names] if names is not None else all_projections()
     report = Report(events={p.name: 0 for p in active})
+    with cyclic_gc_paused():
+        _rounds(active, report, limit, deadline)
+    report.behind = [p.name for p in active]
+    return report
+
+
+def _rounds(active: list[Projection], report: Report, limit: int, deadline: float) -> None:
     for _ in range(limit):
         log = Log()  # projections at the same checkpoint read and decode it once
         for projection in list(active):
@@ -215,5 +231,23 @@ def advance(names: Iterable[str] | None = None, max_batches: int | None = None) 
                 active.remove(projection)
         if not active or time.monotonic() > deadline:
             break
-    report.behind = [p.name for p in active]
-    return report
+
+
+@contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for a task's batches (at most
+    ``PROJECTIONS_SECONDS_PER_TASK``), as a rebuild does.
+
+    Batches keep their rows in memory from one to the next (``rebuilding.rows``):
+    hundreds of thousands of objects that every full collection would scan again, a
+    fifth of the time, while batches make next to no reference cycles (94 objects
+    left after 110,000 events). Memory is still freed as usual, by reference
+    counting, and the collector runs again once the task's batches are done.
+    """
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()

@@ -45,3 +45,51 @@ def test_stored_json_is_plain_for_other_readers():
 def test_a_naive_datetime_is_refused():
     with pytest.raises(ValueError):
         to_primitive(dt.datetime(2026, 1, 1))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"huge":100000000000000000000000000000000000000001,"neg":-18446744073709551617}',
+        '{"zeta":1e300,"tiny":5e-324,"max":1.7976931348623157e308,"over":1e400,"z":-0.0}',
+        '{"b":1,"a":2,"b":3}',
+        '{"lone":"\\ud800","pair":"\\ud83e\\uddfe","nan":NaN}',
+        '[1, 2.5, "x", null, true, {"": {}}]',
+    ],
+)
+def test_loads_reads_what_the_standard_library_reads(text):
+    import json
+
+    got, expected = loads(text), json.loads(text)
+    assert repr(got) == repr(expected)
+    assert [type(v) for v in _leaves(got)] == [type(v) for v in _leaves(expected)]
+
+
+def _leaves(value):
+    if isinstance(value, dict):
+        return [leaf for k, v in value.items() for leaf in (k, *_leaves(v))]
+    if isinstance(value, list):
+        return [leaf for v in value for leaf in _leaves(v)]
+    return [value]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "975ff1be-e97e-46e1-9460-9252e9f784d8",
+        "975FF1BE-E97E-46E1-9460-9252E9F784D8",
+        "{975ff1be-e97e-46e1-9460-9252e9f784d8}",
+        "urn:uuid:975ff1be-e97e-46e1-9460-9252e9f784d8",
+        "975ff1bee97e46e194609252e9f784d8",
+    ],
+)
+def test_uuids_read_back_as_uuid_reads_them(text):
+    got = from_primitive(UUID, text)
+    assert type(got) is UUID and got == UUID(text) and got.is_safe == UUID(text).is_safe
+    assert hash(got) == hash(UUID(text)) and str(got) == str(UUID(text))
+
+
+@pytest.mark.parametrize("text", ["975ff1be-e97e-46e1-9460-9252e9f784dz", "975ff1be", ""])
+def test_a_malformed_uuid_is_refused(text):
+    with pytest.raises(ValueError):
+        from_primitive(UUID, text)

@@ -3,13 +3,15 @@
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from eventstore import store
 from projections.engine import locks, runner
 from projections.engine.projection import get
 from projections.engine.runner import Outcome
-from projections.models import OrderSummary, ProjectionState
+from projections.models import DirectoryCustomer, OrderSummary, ProjectionState
 from projections.readmodels.order_list import OrderListProjection
 from tests.projections.conftest import append, catch_up
 
@@ -138,9 +140,58 @@ def test_advance_reports_projections_still_behind_after_its_batch_budget(shop, s
     for n in range(5):
         shop.customer(f"C{n}")
     settings.PROJECTIONS_BATCH_SIZE = 2
+    settings.PROJECTIONS_REBUILD_BATCH_SIZE = 2  # live batches grow up to it while behind
 
     report = runner.advance(["customer_directory"], max_batches=2)
 
     assert report.behind == ["customer_directory"]
     assert report.events == {"customer_directory": 4}
     assert runner.advance(["customer_directory"], max_batches=2).behind == []
+
+
+def test_live_batches_are_large_while_far_behind_and_small_near_the_head(shop, settings):
+    settings.PROJECTIONS_BATCH_SIZE = 2
+    settings.PROJECTIONS_REBUILD_BATCH_SIZE = 4
+    for n in range(11):
+        shop.customer(f"C{n}")
+    projection = get("customer_directory")
+    sizes = [runner.run_batch(projection).events for _ in range(4)]
+    assert sizes == [4, 4, 3, 0]  # as many as it is behind, at most the rebuild's batch
+    shop.customer("Late")
+    assert runner.run_batch(projection).events == 1
+    for n in range(3):
+        shop.customer(f"D{n}")
+    assert runner.run_batch(projection).events == 3  # behind by more than the live batch
+
+
+def test_live_rows_are_kept_between_batches_of_one_process(
+    shop, settings, django_capture_on_commit_callbacks
+):
+    settings.PROJECTIONS_BATCH_SIZE = 2
+    settings.PROJECTIONS_REBUILD_BATCH_SIZE = 2
+    ann = shop.customer("Ann")
+    shop.customer("Ben")
+    shop.change_email(ann, "ann@example.org")
+    projection = get("customer_directory")
+
+    def batch() -> list[str]:
+        """Run a batch that commits; the statements that read the directory's rows."""
+        with (
+            django_capture_on_commit_callbacks(execute=True),
+            CaptureQueriesContext(connection) as queries,
+        ):
+            runner.run_batch(projection)
+        return [q["sql"] for q in queries.captured_queries if READS_DIRECTORY in q["sql"]]
+
+    assert batch() == []  # from the start of the log: no row exists yet
+    assert batch() == []  # Ann's row is the one the first batch made, held
+    assert DirectoryCustomer.objects.get(customer_id=ann).email == "ann@example.org"
+    shop.change_email(ann, "ann@example.net")
+    # Another process's batch (it would move the checkpoint, too) saves the state row.
+    ProjectionState.objects.filter(name="customer_directory").update(updated_at=timezone.now())
+    assert batch() != []  # the held rows may be stale: read afresh
+    assert DirectoryCustomer.objects.get(customer_id=ann).email == "ann@example.net"
+
+
+# A read of rows (PostgreSQL's temporary table of changed rows copies the columns only).
+READS_DIRECTORY = 'FROM "projections_directorycustomer" WHERE'

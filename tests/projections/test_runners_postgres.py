@@ -82,6 +82,7 @@ def test_two_runners_apply_every_event_exactly_once_and_never_together(shop, pro
     for n in range(60):
         shop.customer(f"C{n}")
     settings.PROJECTIONS_BATCH_SIZE = 4
+    settings.PROJECTIONS_REBUILD_BATCH_SIZE = 4  # live batches grow up to it while behind
     outcomes: list[Outcome] = []
 
     def run_until_idle():
