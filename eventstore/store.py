@@ -362,7 +362,7 @@ def read_from_snapshot(
     snapshot = None
     if rows and rows[0][0] is None:
         state = rows[0][6]
-        snapshot = rows[0][8], json.loads(state) if isinstance(state, str | bytes) else state
+        snapshot = rows[0][8], loads(state) if isinstance(state, str | bytes) else state
         rows = rows[1:]
     events = shredding.reveal(_decode_rows(recorder.native_values, rows), using=using)
     return snapshot, events
