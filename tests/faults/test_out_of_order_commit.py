@@ -83,6 +83,7 @@ def test_a_long_transaction_is_waited_for_then_both_events_are_applied_in_order(
     monkeypatch.setattr(dispatch, "async_task", lambda *args, **kwargs: None)  # we run the task
     monkeypatch.setattr(process_dispatch, "async_task", lambda *args, **kwargs: None)
     settings.PROJECTIONS_BATCH_SIZE = 1  # one event a batch: the moves show the order
+    settings.PROJECTIONS_REBUILD_BATCH_SIZE = 1  # live batches grow up to it while behind
     settings.READ_YOUR_WRITES_TIMEOUT = 0.5
     with CheckpointMoves() as moves:
         (alice, bob, _), (mug, *_) = shop()
