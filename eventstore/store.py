@@ -18,7 +18,8 @@ import gc
 import itertools
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from functools import cache, partial
 from typing import Any
 
@@ -355,17 +356,16 @@ def read_from_snapshot(
         f" AND version > COALESCE((SELECT version FROM snap), 0){bound} ORDER BY 9"
     )
     params: list[Any] = [stream_id, snapshot_schema_version, *bounds, stream_id, *bounds]
-    with connection.cursor() as cursor:
+    with connection.cursor() as cursor, _collector_paused():
         recorder.prepare_read(cursor)
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    snapshot = None
-    if rows and rows[0][0] is None:
-        state = rows[0][6]
-        snapshot = rows[0][8], loads(state) if isinstance(state, str | bytes) else state
-        rows = rows[1:]
-    events = shredding.reveal(_decode_rows(recorder.native_values, rows), using=using)
-    return snapshot, events
+        snapshot = None
+        if rows and rows[0][0] is None:
+            state = rows[0][6]
+            snapshot = rows[0][8], loads(state) if isinstance(state, str | bytes) else state
+            rows = rows[1:]
+        return snapshot, _events(connection, rows)
 
 
 def read_all(
@@ -426,17 +426,28 @@ def _fetch(
             recorder.refresh_horizon(connection, cursor)
         recorder.prepare_read(cursor)
         cursor.execute(sql, params)
-        # A page makes tens of thousands of containers (rows, dicts, lists) and frees
-        # none: the cyclic collector would scan them, and every older object, over
-        # and over while they are made. It runs again once the page is built.
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
-            events = _decode_rows(recorder.native_values, cursor.fetchall())
-        finally:
-            if collecting:
-                gc.enable()
-    # Personal fields are decrypted (or read "[erased]") per batch: one key lookup.
+        with _collector_paused():
+            return _events(connection, cursor.fetchall())
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """A page makes tens of thousands of containers (rows, dicts, lists) and frees
+    none: the cyclic collector would scan them, and every older object, over and over
+    while they are made. It runs again once the page is built."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _events(connection: Any, rows: list[tuple[Any, ...]]) -> list[RecordedEvent]:
+    """The stored rows as every read of the store returns them: decoded, with their
+    personal fields decrypted (or read "[erased]"), one key lookup a batch."""
+    events = _decode_rows(recorders.for_connection(connection).native_values, rows)
     return shredding.reveal(events, using=connection.alias)
 
 
