@@ -75,6 +75,11 @@ def decode(event_type: str, data: dict[str, Any]) -> DomainEvent:
     return from_primitive(event_class(event_type), data)
 
 
+def event_types() -> list[str]:
+    """Every registered event type, in registration order."""
+    return list(_registry)
+
+
 def personal_fields(event_type: str) -> tuple[str, frozenset[str]] | None:
     """(subject field, personal fields) of ``event_type``; None when it has none."""
     return _personal.get(event_type)

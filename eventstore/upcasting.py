@@ -31,6 +31,11 @@ def unregister(event_type: str, from_version: int) -> None:
     _upcasters.pop((event_type, from_version), None)
 
 
+def registered(event_type: str) -> list[tuple[int, Upcaster]]:
+    """The upcasters of ``event_type`` as ``(from version, upcaster)``, oldest first."""
+    return sorted((v, fn) for (t, v), fn in _upcasters.items() if t == event_type)
+
+
 def upcast(event_type: str, schema_version: int, data: Data) -> tuple[int, Data]:
     """Return ``(current schema version, data in that version)``."""
     if not _upcasters:

@@ -220,6 +220,7 @@ class FulfillmentProcessManager:
     """The subscriber ``orders.processes.runner`` drives (its ``Subscriber`` protocol)."""
 
     name = NAME
+    event_types = frozenset(REACTIONS)  # what the event catalog lists as handled here
 
     def wants(self, recorded: RecordedEvent) -> bool:
         return recorded.stream_type == Order.stream_type and recorded.event_type in REACTIONS

@@ -1,0 +1,147 @@
+"""The event catalog (`manage.py events_catalog`, docs/events.md) and the dry run of
+the upcasters over the stored events."""
+
+from __future__ import annotations
+
+from io import StringIO
+from pathlib import Path
+from uuid import uuid4
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from eventstore import events, store, upcasting
+from eventstore.models import Event
+from projections import event_catalog
+from tests.projections.conftest import append
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "events.md"
+
+
+def run(*args: str) -> str:
+    out = StringIO()
+    call_command("events_catalog", *args, stdout=out, stderr=out)
+    return out.getvalue()
+
+
+def v1_ready_to_ship(reference: str = "CHR00AA11BB22CC") -> tuple[str, dict]:
+    order_id = uuid4()
+    data = {"order_id": str(order_id), "shipment_id": str(uuid4()), "tracking_number": reference}
+    append(f"order-{order_id}", "order", store.NewEvent("OrderReadyToShip", data, schema_version=1))
+    return f"order-{order_id}", data
+
+
+def test_docs_events_md_is_the_catalog_as_generated_now():
+    assert DOCS.read_text() == event_catalog.markdown(), (
+        "docs/events.md is stale: python manage.py events_catalog --markdown > docs/events.md"
+    )
+
+
+def test_the_catalog_names_every_event_type_with_its_fields_upcasters_and_readers():
+    by_name = {t.name: t for t in event_catalog.catalog()}
+    assert set(by_name) == set(events.event_types())
+
+    ready = by_name["OrderReadyToShip"]
+    assert ready.schema_version == 2
+    assert [f.name for f in ready.fields] == ["order_id", "shipment_id", "shipment_reference"]
+    assert ready.upcasters == (
+        "v1 → v2: orders.events._tracking_number_becomes_shipment_reference",
+    )
+    assert "order_details" in ready.projections
+
+    registered = by_name["CustomerRegistered"]
+    personal = {f.name for f in registered.fields if f.personal}
+    assert personal == set(events.personal_fields("CustomerRegistered")[1])
+    assert {"email", "name"} <= personal
+    assert registered.subject == "customer_id"
+
+    assert by_name["OrderPaid"].processes == ("fulfillment",)
+    assert by_name["ProductAdded"].processes == ()
+
+
+@pytest.mark.django_db
+def test_the_command_counts_each_schema_version_stored_and_masks_the_sample(shop):
+    shop.customer(email="catalog.person@example.com")
+    v1_ready_to_ship()
+    v1_ready_to_ship()
+
+    out = run()
+
+    ready = out.split("OrderReadyToShip v2")[1].split("\n\n")[0]
+    assert "stored: v1: 2" in ready
+    assert "upcaster v1 → v2" in ready
+    registered = out.split("CustomerRegistered v1")[1]
+    assert "stored: v1: 1" in registered
+    assert event_catalog.PERSONAL_MARK in registered
+    assert "catalog.person@example.com" not in out
+
+
+@pytest.mark.django_db
+def test_a_dry_run_of_sound_upcasters_shows_before_and_after_and_writes_nothing():
+    v1_ready_to_ship("CHR-SOUND")
+    head = store.head()
+
+    out = run("--dry-run", "OrderReadyToShip")
+
+    assert "OrderReadyToShip: 1 checked, ok" in out
+    assert '"schema_version": 1' in out and '"tracking_number": "CHR-SOUND"' in out
+    assert '"schema_version": 2' in out and '"shipment_reference": "CHR-SOUND"' in out
+    assert store.head() == head
+
+
+@pytest.fixture
+def broken_upcaster():
+    """The v1 upcaster of OrderReadyToShip replaced by one that fails on some events."""
+    real = dict(upcasting.registered("OrderReadyToShip"))[1]
+    upcasting.unregister("OrderReadyToShip", 1)
+
+    def broken(data):
+        if data["tracking_number"].startswith("BAD"):
+            raise KeyError("carrier")
+        return real(data)
+
+    upcasting.upcaster("OrderReadyToShip", 1)(broken)
+    yield
+    upcasting.unregister("OrderReadyToShip", 1)
+    upcasting.upcaster("OrderReadyToShip", 1)(real)
+
+
+@pytest.mark.django_db
+def test_a_dry_run_finds_every_event_a_broken_upcaster_fails_on(broken_upcaster):
+    v1_ready_to_ship("CHR-GOOD")
+    bad_stream, _ = v1_ready_to_ship("BAD-1")
+    rows_before = list(Event.objects.order_by("position").values_list("position", "data"))
+
+    with pytest.raises(CommandError) as refused:
+        run("--dry-run")
+
+    assert refused.value.returncode == 1
+    assert "1 stored event(s) fail to upcast" in str(refused.value)
+    bad = Event.objects.get(stream_id=bad_stream)
+    (failure,) = next(
+        r for r in event_catalog.dry_run(["OrderReadyToShip"]) if r.event_type == "OrderReadyToShip"
+    ).failures
+    assert failure == {
+        "event_id": str(bad.event_id),
+        "position": bad.position,
+        "schema_version": 1,
+        "error": "KeyError: 'carrier'",
+    }
+    assert list(Event.objects.order_by("position").values_list("position", "data")) == rows_before
+
+
+@pytest.mark.django_db
+def test_a_dry_run_reports_an_upcast_that_no_longer_fits_the_event_class(broken_upcaster):
+    v1_ready_to_ship("CHR-FITS")
+    upcasting.unregister("OrderReadyToShip", 1)
+    upcasting.upcaster("OrderReadyToShip", 1)(lambda data: {**data, "carrier": "x"})
+
+    (result,) = event_catalog.dry_run(["OrderReadyToShip"])
+
+    assert result.checked == 1
+    assert len(result.failures) == 1
+
+
+def test_an_unknown_event_type_is_refused():
+    with pytest.raises(CommandError, match="unknown event type"):
+        run("--dry-run", "NoSuchEvent")
