@@ -229,6 +229,7 @@ class ProjectionStateAdmin(ReadOnlyModelAdmin):
         routes = (
             ("<str:name>/rebuild/", pages.rebuild, "projections_projectionstate_rebuild"),
             ("<str:name>/retry/", pages.retry, "projections_projectionstate_retry"),
+            ("event-catalog/", pages.event_catalog_page, "projections_event_catalog"),
         )
         return [*admin_urls(self, *routes), *super().get_urls()]
 

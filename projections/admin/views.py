@@ -9,6 +9,7 @@ and accept POST only, so a forged request from anyone else is refused (403).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from collections.abc import Callable
 from functools import wraps
@@ -36,6 +37,7 @@ from django_q.tasks import async_task
 from eventstore.admin_views import timestamp
 from orders import temporal
 from orders.processes.health import is_process, retry_now
+from projections import event_catalog
 from projections.admin import time_travel
 from projections.admin.health_report import WINDOW, health_rows
 from projections.engine.projection import UnknownProjection, get
@@ -98,6 +100,34 @@ def health_page(model_admin: ModelAdmin, request: HttpRequest) -> TemplateRespon
         "window_minutes": round(WINDOW.total_seconds() / 60),
     }
     return _render(model_admin, request, "projections/admin/health.html", context)
+
+
+def event_catalog_page(model_admin: ModelAdmin, request: HttpRequest) -> TemplateResponse:
+    """Every event type (projections/event_catalog.py); ``?dry_run=TYPE`` runs that
+    type's upcasters over its stored events, writing nothing."""
+    _require_view(model_admin, request)
+    counts = event_catalog.stored_counts()
+    wanted = request.GET.get("dry_run", "")
+    types = event_catalog.catalog()
+    if wanted and wanted not in {t.name for t in types}:
+        raise Http404(f"no event type {wanted!r}")
+    entries = [
+        {
+            "type": t,
+            "stored": sorted(counts.get(t.name, {}).items()),
+            "sample": json.dumps(event_catalog.sample(t.name), default=str, indent=1)
+            if counts.get(t.name)
+            else "",
+        }
+        for t in types
+    ]
+    context = {
+        "title": "Event catalog",
+        "is_nav_sidebar_enabled": False,  # the table needs the width
+        "entries": entries,
+        "dry_run": next(iter(event_catalog.dry_run([wanted])), None) if wanted else None,
+    }
+    return _render(model_admin, request, "projections/admin/event_catalog.html", context)
 
 
 @post_only

@@ -8,11 +8,14 @@ from pathlib import Path
 from uuid import uuid4
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 
 from eventstore import events, store, upcasting
 from eventstore.models import Event
 from projections import event_catalog
+from tests.browser.admin_users import make_staff
 from tests.projections.conftest import append
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "events.md"
@@ -145,3 +148,55 @@ def test_a_dry_run_reports_an_upcast_that_no_longer_fits_the_event_class(broken_
 def test_an_unknown_event_type_is_refused():
     with pytest.raises(CommandError, match="unknown event type"):
         run("--dry-run", "NoSuchEvent")
+
+
+@pytest.fixture
+def staff_client(client):
+    client.force_login(make_staff())
+    return client
+
+
+CATALOG_PAGE = "admin:projections_event_catalog"
+
+
+@pytest.mark.django_db
+def test_the_admin_catalog_lists_every_type_with_its_counts_and_is_linked_from_health(
+    staff_client,
+):
+    v1_ready_to_ship()
+
+    page = staff_client.get(reverse(CATALOG_PAGE))
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    for name in events.event_types():
+        assert f'id="event-type-{name}"' in html
+    ready = html.split('id="event-type-OrderReadyToShip"')[1].split("</tr>")[0]
+    assert "schema v2" in ready and "v1: 1" in ready
+    assert "_tracking_number_becomes_shipment_reference" in ready
+    health = staff_client.get(reverse("admin:projections_projectionstate_changelist"))
+    assert reverse(CATALOG_PAGE) in health.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_admin_dry_run_names_the_failing_event_and_writes_nothing(
+    staff_client, broken_upcaster
+):
+    stream_id, _ = v1_ready_to_ship("BAD-ADMIN")
+    bad = Event.objects.get(stream_id=stream_id)
+    head = store.head()
+
+    page = staff_client.get(reverse(CATALOG_PAGE), {"dry_run": "OrderReadyToShip"})
+
+    html = page.content.decode()
+    assert "1 stored event checked" in html and "1 failed" in html
+    assert "KeyError: &#x27;carrier&#x27;" in html
+    assert reverse("admin:eventstore_event_change", args=[bad.position]) in html
+    assert store.head() == head
+
+
+@pytest.mark.django_db
+def test_the_admin_catalog_is_for_staff_only_and_refuses_an_unknown_type(client, staff_client):
+    assert staff_client.get(reverse(CATALOG_PAGE), {"dry_run": "Nope"}).status_code == 404
+    client.force_login(get_user_model().objects.create_user("customer"))
+    assert client.get(reverse(CATALOG_PAGE)).status_code == 302
