@@ -56,11 +56,11 @@ class DryRun:
     after: dict[str, Any] | None = None
 
 
-def catalog() -> list[EventType]:
-    """Every registered event type, sorted by name."""
+def catalog(names: list[str] | None = None) -> list[EventType]:
+    """Every registered event type (or those ``names``), sorted by name."""
     processes = health.event_types_handled()
     found = []
-    for name in sorted(events.event_types()):
+    for name in sorted(events.event_types() if names is None else names):
         cls = events.event_class(name)
         subject, personal = events.personal_fields(name) or ("", frozenset())
         found.append(
@@ -144,8 +144,8 @@ def dry_run(event_types: list[str] | None = None) -> Iterator[DryRun]:
         yield result
 
 
-def markdown() -> str:
-    """docs/events.md: the catalog's static part."""
+def markdown(names: list[str] | None = None) -> str:
+    """docs/events.md: the catalog's static part (of every type, or those ``names``)."""
     lines = [
         "# Chronicle's events",
         "",
@@ -157,7 +157,7 @@ def markdown() -> str:
         "| event type | schema | projections | processes |",
         "|---|---|---|---|",
     ]
-    types = catalog()
+    types = catalog(names)
     for t in types:
         lines.append(
             f"| [{t.name}](#{t.name.lower()}) | v{t.schema_version} | "

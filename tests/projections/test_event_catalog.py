@@ -35,7 +35,13 @@ def v1_ready_to_ship(reference: str = "CHR00AA11BB22CC") -> tuple[str, dict]:
 
 
 def test_docs_events_md_is_the_catalog_as_generated_now():
-    assert DOCS.read_text() == event_catalog.markdown(), (
+    # Other tests register event types of their own; the document lists Chronicle's.
+    chronicles = [
+        name
+        for name in events.event_types()
+        if not events.event_class(name).__module__.startswith("tests.")
+    ]
+    assert DOCS.read_text() == event_catalog.markdown(chronicles), (
         "docs/events.md is stale: python manage.py events_catalog --markdown > docs/events.md"
     )
 
