@@ -230,6 +230,9 @@ class ProjectionStateAdmin(ReadOnlyModelAdmin):
             ("<str:name>/rebuild/", pages.rebuild, "projections_projectionstate_rebuild"),
             ("<str:name>/retry/", pages.retry, "projections_projectionstate_retry"),
             ("event-catalog/", pages.event_catalog_page, "projections_event_catalog"),
+            ("desk/", pages.desk_page, "projections_desk"),
+            ("desk/retry/", pages.desk_retry, "projections_desk_retry"),
+            ("desk/skip/", pages.desk_skip, "projections_desk_skip"),
         )
         return [*admin_urls(self, *routes), *super().get_urls()]
 
