@@ -227,6 +227,9 @@ EVENTSTORE_AFTER_COMMIT_IN_BACKGROUND = env_bool(
 CATCH_UP_PROCESSES = "orders.processes.runner.advance"
 EVENTSTORE_SNAPSHOT_EVERY = int(os.environ.get("EVENTSTORE_SNAPSHOT_EVERY", "50"))
 PROJECTIONS_BATCH_SIZE = int(os.environ.get("PROJECTIONS_BATCH_SIZE", "500"))
+# The dead-letter desk: an item stuck this long shows in red on the admin index and is
+# counted by /healthz (its status code stays as it is).
+DEAD_LETTER_AFTER_SECONDS = int(os.environ.get("DEAD_LETTER_AFTER_SECONDS", "300"))
 # Rebuilds read bigger batches; live events of a projection being rebuilt may wait
 # about one batch (1-2 s at 20,000).
 PROJECTIONS_REBUILD_BATCH_SIZE = int(os.environ.get("PROJECTIONS_REBUILD_BATCH_SIZE", "20000"))

@@ -25,6 +25,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from eventstore import admin_views as pages
 from eventstore.models import Event, Snapshot
+from eventstore.subscriptions import skips as skip_records
 
 
 class ReadOnlyModelAdmin(admin.ModelAdmin):
@@ -65,6 +66,7 @@ class EventAdmin(ReadOnlyModelAdmin):
         (None, {"fields": ("event_type", "schema_version", "recorded_ms", "position", "event_id")}),
         ("Stream", {"fields": ("stream", "stream_type", "version")}),
         ("Correlation and causation", {"fields": ("correlation_link", "causation", "caused")}),
+        ("Skipped by readers", {"fields": ("skips",)}),
         (
             "Data (personal fields decrypted) and metadata",
             {"fields": ("data_json", "metadata_json")},
@@ -125,6 +127,18 @@ class EventAdmin(ReadOnlyModelAdmin):
         ).order_by("position")
         links = format_html_join(mark_safe("<br>"), "{}", ((pages.event_link(e),) for e in effects))
         return links or pages.quiet("nothing")
+
+    @admin.display(description="Skips")
+    def skips(self, event: Event) -> SafeString:
+        """Readers that pass over this event by a staff decision (the dead-letter desk)."""
+        found = skip_records.of_event(event.event_id)
+        if not found:
+            return pages.quiet("no reader skips it")
+        return format_html_join(
+            mark_safe("<br>"),
+            "<strong>{}</strong> skips it: “{}” ({}, {})",
+            ((s.reader, s.reason, s.skipped_by, pages.timestamp(s.skipped_at)) for s in found),
+        )
 
     @admin.display(description="Recorded at")
     def recorded_ms(self, event: Event) -> str:

@@ -82,3 +82,24 @@ class DataKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} ({'destroyed' if self.wrapped is None else 'live'})"
+
+
+class SkippedEvent(models.Model):
+    """A staff decision that one reader of the log (a projection or a process) passes
+    over one event it failed on: who, when and why. Readers honour it live and in
+    rebuilds; the event itself is never touched (docs/architecture.md, invariant 1)."""
+
+    reader = models.CharField(max_length=64)
+    event_id = models.UUIDField()
+    position = models.BigIntegerField()
+    reason = models.TextField()
+    skipped_by = models.CharField(max_length=150)
+    skipped_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["reader", "event_id"], name="skipped_event_uniq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reader} skips {self.event_id}"

@@ -65,3 +65,9 @@ def retry_now(name: str) -> bool:
         return False
     transaction.on_commit(dispatch.wake)
     return True
+
+
+def retry_parked(name: str, key: str) -> bool:
+    """Make one piece of a process's parked work due now (the dead-letter desk's Retry);
+    False when nothing by that key is parked. Its runner is woken once this commits."""
+    return runner.retry(name, key)

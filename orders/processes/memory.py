@@ -48,6 +48,10 @@ class ParkedOrder:
     retry_at: dt.datetime | None
     parked_at: dt.datetime | None
 
+    @property
+    def stream_id(self) -> str:
+        return f"order-{self.key}"
+
 
 def waits(order_id: UUID, version: int) -> bool:
     """Whether the order's event at ``version`` must wait behind a parked one."""

@@ -226,7 +226,10 @@ class ProjectionStateAdmin(ReadOnlyModelAdmin):
     readonly_fields = [f.name for f in ProjectionState._meta.fields]
 
     def get_urls(self) -> list[URLPattern]:
-        routes = (
+        routes = (  # the desk's before "<name>/retry/", which would take "desk/retry/"
+            ("desk/", pages.desk_page, "projections_desk"),
+            ("desk/retry/", pages.desk_retry, "projections_desk_retry"),
+            ("desk/skip/", pages.desk_skip, "projections_desk_skip"),
             ("<str:name>/rebuild/", pages.rebuild, "projections_projectionstate_rebuild"),
             ("<str:name>/retry/", pages.retry, "projections_projectionstate_retry"),
             ("event-catalog/", pages.event_catalog_page, "projections_event_catalog"),

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from eventstore.models import Event
+from projections import desk
 from projections.admin import charts
 from projections.admin.base import active_generation, changelist_url
 from projections.engine.status import ProjectionStatus, projection_statuses
@@ -75,6 +76,17 @@ class Overview:
         if not self.user.has_perm("projections.view_projectionstate"):
             return None
         return projection_statuses()
+
+    @cached_property
+    def stuck(self) -> int | None:
+        """Items on the dead-letter desk past its threshold (shown in red)."""
+        if not self.user.has_perm("projections.view_projectionstate"):
+            return None
+        return desk.overdue_count()
+
+    @property
+    def desk_url(self) -> str:
+        return reverse("admin:projections_desk")
 
     @property
     def health_url(self) -> str:

@@ -35,15 +35,17 @@ from django.utils.dateparse import parse_datetime
 from django_q.tasks import async_task
 
 from eventstore.admin_views import timestamp
+from eventstore.subscriptions import skips
 from orders import temporal
-from orders.processes.health import is_process, retry_now
-from projections import event_catalog
+from orders.processes.health import is_process, retry_now, retry_parked
+from projections import desk, event_catalog
 from projections.admin import time_travel
 from projections.admin.health_report import WINDOW, health_rows
 from projections.engine.projection import UnknownProjection, get
 from projections.models import ProjectionState
 
 REBUILD = "projections.rebuild_projection"
+HANDLE_STUCK = "projections.handle_stuck_events"
 REBUILD_TASK = "projections.engine.tasks.rebuild"
 CATCH_UP_TASK = "projections.engine.tasks.catch_up"
 TASK_PAGES = [
@@ -130,6 +132,57 @@ def event_catalog_page(model_admin: ModelAdmin, request: HttpRequest) -> Templat
     return _render(model_admin, request, "projections/admin/event_catalog.html", context)
 
 
+def desk_page(model_admin: ModelAdmin, request: HttpRequest) -> TemplateResponse:
+    """The dead-letter desk: every stuck item, with Retry and Skip for permitted staff."""
+    _require_view(model_admin, request)
+    context = {
+        "title": "Dead-letter desk",
+        "items": desk.stuck(),
+        "can_handle": request.user.has_perm(HANDLE_STUCK),
+        "threshold_minutes": round(desk.threshold().total_seconds() / 60),
+        "is_nav_sidebar_enabled": False,
+    }
+    return _render(model_admin, request, "projections/admin/desk.html", context)
+
+
+@post_only
+def desk_retry(model_admin: ModelAdmin, request: HttpRequest) -> HttpResponseRedirect:
+    """Try a stuck item again now: a projection's failing event, or a process's parked work."""
+    _require_handle_stuck(request)
+    reader, key = request.POST.get("reader", ""), request.POST.get("key", "")
+    if is_process(reader):
+        if not retry_parked(reader, key):
+            raise Http404(f"no parked work {key!r} of {reader!r}")
+        messages.success(request, f"Retry of “{reader}” {key} queued.")
+        return redirect(_desk_url())
+    if not ProjectionState.objects.filter(name=reader, error_position__isnull=False).update(
+        retry_at=None
+    ):
+        raise Http404(f"no stuck projection {reader!r}")
+    _enqueue(request, CATCH_UP_TASK, reader, f"Retry of “{reader}” queued.")
+    return redirect(_desk_url())
+
+
+@post_only
+def desk_skip(model_admin: ModelAdmin, request: HttpRequest) -> HttpResponseRedirect:
+    """Pass a stopped projection over the event it fails on, with a reason, for good:
+    later rebuilds pass over it too (eventstore/subscriptions/skips.py)."""
+    _require_handle_stuck(request)
+    reader, reason = request.POST.get("reader", ""), request.POST.get("reason", "").strip()
+    with transaction.atomic():
+        state = ProjectionState.objects.select_for_update().filter(name=reader).first()
+        if state is None or state.error_position is None:
+            raise Http404(f"no stuck projection {reader!r}")
+        if not reason:
+            messages.error(request, "A skip needs a reason.")
+            return redirect(_desk_url())
+        skips.skip(reader, state.error_position, reason=reason, by=request.user.get_username())
+        state.retry_at = None
+        state.save(update_fields=["retry_at"])
+    _enqueue(request, CATCH_UP_TASK, reader, f"“{reader}” skips event {state.error_position}.")
+    return redirect(_desk_url())
+
+
 @post_only
 def rebuild(model_admin: ModelAdmin, request: HttpRequest, name: str) -> HttpResponseRedirect:
     """Enqueue the django-q2 ``rebuild`` task: the projection is rebuilt beside its rows."""
@@ -178,6 +231,15 @@ def _enqueue(request: HttpRequest, task: str, name: str, done: str) -> None:
 def _require_view(model_admin: ModelAdmin, request: HttpRequest) -> None:
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
+
+
+def _require_handle_stuck(request: HttpRequest) -> None:
+    if not request.user.has_perm(HANDLE_STUCK):
+        raise PermissionDenied
+
+
+def _desk_url() -> str:
+    return reverse("admin:projections_desk")
 
 
 def _require_rebuild(request: HttpRequest) -> None:

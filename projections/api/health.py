@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from projections import desk
 from projections.api import serializers as out
 from projections.engine.status import projection_statuses
 
@@ -35,9 +36,10 @@ class HealthApi(APIView):
     def get(self, request: Request) -> Response:
         try:
             statuses = projection_statuses()
+            stuck = desk.overdue_count()
         except DatabaseError:
             logger.exception("health check: database unreachable")
             down = {"status": "unavailable", "database": "unreachable"}
             return Response(out.HealthOut(down).data, status=503)
-        body = {"status": "ok", "database": "ok", "projections": statuses}
+        body = {"status": "ok", "database": "ok", "projections": statuses, "stuck": stuck}
         return Response(out.HealthOut(body).data)

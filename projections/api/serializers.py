@@ -273,3 +273,8 @@ class HealthOut(serializers.Serializer):
     status = EnumField(["ok", "unavailable"])
     database = EnumField(["ok", "unreachable"])
     projections = ProjectionHealthOut(many=True, required=False)
+    stuck = serializers.IntegerField(
+        required=False,
+        help_text="Items on the dead-letter desk waiting longer than its threshold "
+        "(DEAD_LETTER_AFTER_SECONDS); they do not change the status code.",
+    )

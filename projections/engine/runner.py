@@ -35,7 +35,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from eventstore import backoff, store
-from eventstore.subscriptions import faults
+from eventstore.subscriptions import faults, skips
 from eventstore.subscriptions.outcomes import BatchResult, Outcome, Report
 from projections.engine import locks, rebuilding, throughput
 from projections.engine.projection import Decode, Projection, all_projections, get
@@ -142,11 +142,15 @@ def _apply(
     decode: Decode,
     rows: Rows | None,
 ) -> BatchResult:
-    applied, failure = _apply_events(projection, track.generation, events, decode, rows)
-    if applied:
-        track.move(state, events[applied - 1].checkpoint)
+    skipped = skips.skipped(projection.name)
+    todo = [e for e in events if e.event_id not in skipped] if skipped else events
+    applied, failure = _apply_events(projection, track.generation, todo, decode, rows)
+    # Skipped events count as passed: the checkpoint goes up to the failing one.
+    passed = len(events) if failure is None else events.index(todo[applied])
+    if passed:
+        track.move(state, events[passed - 1].checkpoint)
     if failure is not None:
-        _record_failure(state, track, events[applied], failure, now)
+        _record_failure(state, track, todo[applied], failure, now)
     elif state.failed_track == track.name:
         state.forget_failure()
     state.updated_at = now
@@ -154,9 +158,9 @@ def _apply(
     if failure is None:
         if rows is not None:
             rebuilding.keep_rows(projection, state, rows, live=not track.rebuild)
-        return BatchResult(Outcome.APPLIED, applied, rebuilding=track.rebuild)
+        return BatchResult(Outcome.APPLIED, passed, rebuilding=track.rebuild)
     rebuild_can_go_on = state.rebuilding and not track.rebuild
-    return BatchResult(Outcome.FAILED, applied, track.rebuild, rebuild_can_go_on)
+    return BatchResult(Outcome.FAILED, passed, track.rebuild, rebuild_can_go_on)
 
 
 def _apply_events(
@@ -190,6 +194,8 @@ def _apply_events(
 def _record_failure(
     state: ProjectionState, track: Track, event: store.RecordedEvent, trace: str, now: dt.datetime
 ) -> None:
+    if not state.failures or state.error_position != event.position:
+        state.failing_since = now
     state.failures += 1
     state.failed_track = track.name
     state.error = trace.strip().splitlines()[-1]

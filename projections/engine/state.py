@@ -31,13 +31,17 @@ class ProjectionState(models.Model):
     error = models.TextField(blank=True)
     error_position = models.BigIntegerField(null=True, blank=True)
     error_traceback = models.TextField(blank=True)
+    failing_since = models.DateTimeField(null=True, blank=True)  # the dead-letter desk's wait
     failures = models.PositiveIntegerField(default=0)
     retry_at = models.DateTimeField(null=True, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        permissions = [("rebuild_projection", "Can rebuild or retry a projection")]
+        permissions = [
+            ("rebuild_projection", "Can rebuild or retry a projection"),
+            ("handle_stuck_events", "Can retry or skip a stuck event on the dead-letter desk"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.tx_id}:{self.position} (generation {self.generation})"
@@ -57,7 +61,7 @@ class ProjectionState(models.Model):
     def forget_failure(self) -> None:
         self.failures = 0
         self.failed_track = self.error = self.error_traceback = ""
-        self.error_position = self.retry_at = None
+        self.error_position = self.retry_at = self.failing_since = None
 
 
 class ProjectionProgress(models.Model):
