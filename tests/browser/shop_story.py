@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 from uuid import UUID, uuid4
 
 from eventstore import store
@@ -18,6 +19,7 @@ from orders import commands as c
 from orders.events import ShippingAddress
 from orders.handlers import CommandResult, execute
 from projections.engine import runner
+from projections.readmodels.order_list import OrderListProjection
 
 ADDRESS = ShippingAddress("1 Market Street", "Ghent", "9000", "BE")
 HORIZON_PATIENCE_SECONDS = 10
@@ -86,3 +88,16 @@ def catch_up(last: CommandResult | None = None) -> None:
         time.sleep(0.005)
     while runner.advance(max_batches=100).behind:
         pass
+
+
+def decline_payments(monkeypatch: Any) -> None:
+    """Make the order list's payment handler fail on payment id "declined", as a bug
+    would: the projection stops at that event (the tests of failure handling)."""
+    real = OrderListProjection.order_paid
+
+    def order_paid(self: OrderListProjection, rows: Any, e: Any, r: Any) -> None:
+        if e.payment_id == "declined":
+            raise RuntimeError("card declined")
+        return real(self, rows, e, r)
+
+    monkeypatch.setattr(OrderListProjection, "order_paid", order_paid)

@@ -10,9 +10,8 @@ from playwright.sync_api import expect
 from orders import commands as c
 from orders.handlers import execute
 from projections.models import ProjectionState
-from projections.readmodels.order_list import OrderListProjection
 from tests.browser.admin_users import make_staff
-from tests.browser.shop_story import catch_up, open_shop
+from tests.browser.shop_story import catch_up, decline_payments, open_shop
 from tests.browser.test_admin_layout import shoot
 
 pytestmark = pytest.mark.browser
@@ -22,14 +21,7 @@ def test_a_permitted_member_of_staff_skips_a_stuck_event_from_the_desk(
     logged_in_page, monkeypatch, settings
 ):
     shop = open_shop()
-    real = OrderListProjection.order_paid
-
-    def order_paid(self, rows, e, r):
-        if e.payment_id == "declined":
-            raise RuntimeError("card declined")
-        return real(self, rows, e, r)
-
-    monkeypatch.setattr(OrderListProjection, "order_paid", order_paid)
+    decline_payments(monkeypatch)
     catch_up(execute(c.PayOrder(order_id=shop.pending, payment_id="declined")))
     settings.DEAD_LETTER_AFTER_SECONDS = 0
     user = make_staff("desk")

@@ -19,7 +19,7 @@ from orders import commands as c
 from orders.handlers import execute
 from projections.readmodels.order_list import OrderListProjection
 from tests.browser.admin_users import make_staff
-from tests.browser.shop_story import Shop, catch_up, open_shop
+from tests.browser.shop_story import Shop, catch_up, decline_payments, open_shop
 
 pytestmark = pytest.mark.browser
 
@@ -188,13 +188,7 @@ def test_staff_see_a_failed_projections_error_and_retry_it(
     rebuilder_page, shop, monkeypatch, screenshot
 ):
     real = OrderListProjection.order_paid
-
-    def order_paid(self, rows, e, r):
-        if e.payment_id == "declined":
-            raise RuntimeError("card declined")
-        return real(self, rows, e, r)
-
-    monkeypatch.setattr(OrderListProjection, "order_paid", order_paid)
+    decline_payments(monkeypatch)
     catch_up(execute(c.PayOrder(order_id=shop.pending, payment_id="declined")))
     page = rebuilder_page
     page.goto(HEALTH)

@@ -17,9 +17,8 @@ from orders.handlers import execute
 from projections.admin import views as admin_views
 from projections.engine import rebuilding, runner, throughput
 from projections.models import OrderSummary, ProjectionProgress, ProjectionState
-from projections.readmodels.order_list import OrderListProjection
 from tests.browser.admin_users import make_staff
-from tests.browser.shop_story import Shop, catch_up, open_shop
+from tests.browser.shop_story import Shop, catch_up, decline_payments, open_shop
 
 pytestmark = pytest.mark.django_db
 
@@ -53,15 +52,7 @@ def enqueued(monkeypatch) -> list[tuple]:
 
 @pytest.fixture
 def declined_payments(monkeypatch):
-    """Make the order list's payment handler fail, as a bug would."""
-    real = OrderListProjection.order_paid
-
-    def order_paid(self, rows, e, r):
-        if e.payment_id == "declined":
-            raise RuntimeError("card declined")
-        return real(self, rows, e, r)
-
-    monkeypatch.setattr(OrderListProjection, "order_paid", order_paid)
+    decline_payments(monkeypatch)
     return monkeypatch
 
 

@@ -18,9 +18,8 @@ from orders import handlers
 from orders.handlers import execute
 from projections.engine import rebuilding
 from projections.models import OrderSummary, ProjectionState
-from projections.readmodels.order_list import OrderListProjection
 from tests.browser.admin_users import make_staff
-from tests.browser.shop_story import catch_up, open_shop, order
+from tests.browser.shop_story import catch_up, decline_payments, open_shop, order
 from tests.fulfillment import run_fulfillment
 
 pytestmark = pytest.mark.django_db
@@ -51,14 +50,7 @@ def desk_client(client):
 @pytest.fixture
 def declined_payments(monkeypatch):
     """The order list's payment handler fails on "declined", as a bug would."""
-    real = OrderListProjection.order_paid
-
-    def order_paid(self, rows, e, r):
-        if e.payment_id == "declined":
-            raise RuntimeError("card declined")
-        return real(self, rows, e, r)
-
-    monkeypatch.setattr(OrderListProjection, "order_paid", order_paid)
+    decline_payments(monkeypatch)
 
 
 def stop_order_list(shop):

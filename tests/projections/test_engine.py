@@ -12,7 +12,7 @@ from projections.engine import locks, runner
 from projections.engine.projection import get
 from projections.engine.runner import Outcome
 from projections.models import DirectoryCustomer, OrderSummary, ProjectionState
-from projections.readmodels.order_list import OrderListProjection
+from tests.browser.shop_story import decline_payments
 from tests.projections.conftest import append, catch_up
 
 
@@ -71,15 +71,7 @@ def test_rows_and_checkpoint_commit_together_or_not_at_all(shop, monkeypatch):
 
 @pytest.fixture
 def declined_payments(monkeypatch):
-    """Make the order list's payment handler fail, as a bug would."""
-    real = OrderListProjection.order_paid
-
-    def order_paid(self, rows, e, r):
-        if e.payment_id == "declined":
-            raise RuntimeError("card declined")
-        return real(self, rows, e, r)
-
-    monkeypatch.setattr(OrderListProjection, "order_paid", order_paid)
+    decline_payments(monkeypatch)
     return monkeypatch
 
 
