@@ -17,10 +17,14 @@ from django.utils import timezone
 from eventstore.models import Event, SkippedEvent
 
 
-def skipped(reader: str, *, using: str = DEFAULT_DB_ALIAS) -> frozenset[UUID]:
-    """The ids of the events ``reader`` passes over (one small query per batch)."""
-    rows = SkippedEvent.objects.using(using).filter(reader=reader)
-    return frozenset(rows.values_list("event_id", flat=True))
+def skipped(*, using: str = DEFAULT_DB_ALIAS) -> dict[str, frozenset[UUID]]:
+    """The ids of the events each reader passes over, by reader (one small query; the
+    projections' runner asks once per round, projections/engine/reading.py)."""
+    found: dict[str, set[UUID]] = {}
+    rows = SkippedEvent.objects.using(using).values_list("reader", "event_id")
+    for reader, event_id in rows:
+        found.setdefault(reader, set()).add(event_id)
+    return {reader: frozenset(ids) for reader, ids in found.items()}
 
 
 def skip(reader: str, position: int, *, reason: str, by: str) -> SkippedEvent:

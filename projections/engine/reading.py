@@ -13,8 +13,11 @@ Empty pages are not kept: a later reader may find new events there.
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from eventstore import store
 from eventstore.events import DomainEvent
+from eventstore.subscriptions import skips
 from projections.engine.projection import decode_recorded
 
 
@@ -23,6 +26,7 @@ class Log:
         self._pages: dict[tuple[store.Checkpoint, int], list[store.RecordedEvent]] = {}
         self._decoded: dict[int, DomainEvent] = {}
         self._head: store.Checkpoint | None = None
+        self._skipped: dict[str, frozenset[UUID]] | None = None
 
     def head(self) -> store.Checkpoint:
         """``store.head()`` as the round began (asked once per round): where projections
@@ -30,6 +34,13 @@ class Log:
         if self._head is None:
             self._head = store.head()
         return self._head
+
+    def skipped(self, reader: str) -> frozenset[UUID]:
+        """The events staff told ``reader`` to pass over (the dead-letter desk), asked
+        once per round for every projection."""
+        if self._skipped is None:
+            self._skipped = skips.skipped()
+        return self._skipped.get(reader, frozenset())
 
     def read(self, after: store.Checkpoint, limit: int) -> list[store.RecordedEvent]:
         """The next ``limit`` events after ``after``, as ``store.read_all`` returns them."""

@@ -29,13 +29,14 @@ import traceback
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from uuid import UUID
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from eventstore import backoff, store
-from eventstore.subscriptions import faults, skips
+from eventstore.subscriptions import faults
 from eventstore.subscriptions.outcomes import BatchResult, Outcome, Report
 from projections.engine import locks, rebuilding, throughput
 from projections.engine.projection import Decode, Projection, all_projections, get
@@ -122,7 +123,8 @@ def run_batch(
             events = log.read(track.after, batch_size or track.batch_size(log.head()))
             if events:
                 rows = rebuilding.rows(projection, state, live=not track.rebuild)
-                batch = _apply(projection, state, track, events, now, log.decode, rows)
+                skipped = log.skipped(projection.name)
+                batch = _apply(projection, state, track, events, now, log.decode, rows, skipped)
                 if batch.events and not track.rebuild:
                     seconds = time.perf_counter() - started
                     throughput.record(projection.name, batch.events, seconds, now)
@@ -141,8 +143,8 @@ def _apply(
     now: dt.datetime,
     decode: Decode,
     rows: Rows | None,
+    skipped: frozenset[UUID],
 ) -> BatchResult:
-    skipped = skips.skipped(projection.name)
     todo = [e for e in events if e.event_id not in skipped] if skipped else events
     applied, failure = _apply_events(projection, track.generation, todo, decode, rows)
     # Skipped events count as passed: the checkpoint goes up to the failing one.
