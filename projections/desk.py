@@ -3,8 +3,8 @@
 Two sources today: a projection stopped at the event it fails on (its state row keeps
 the position, the error and the traceback) and a process's parked work (the order
 fulfillment sets aside, ``orders.processes.health``). A new source (a reader of the
-log that parks) adds a function returning ``Stuck`` items to ``SOURCES``
-(docs/architecture.md, "Add a source to the dead-letter desk").
+log that parks) adds a function returning its ``Stuck`` items, with their events when
+asked, to ``SOURCES`` (docs/architecture.md, "Add a source to the dead-letter desk").
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from eventstore.models import Event
@@ -52,9 +53,10 @@ def threshold() -> dt.timedelta:
     return dt.timedelta(seconds=settings.DEAD_LETTER_AFTER_SECONDS)
 
 
-def _projections() -> list[Stuck]:
+def _projections(with_events: bool) -> list[Stuck]:
     states = ProjectionState.objects.filter(error_position__isnull=False).order_by("name")
-    events = Event.objects.in_bulk([s.error_position for s in states])
+    positions = [s.error_position for s in states]
+    events = Event.objects.in_bulk(positions) if with_events else {}
     return [
         Stuck(
             reader=s.name,
@@ -69,34 +71,39 @@ def _projections() -> list[Stuck]:
     ]
 
 
-def _processes() -> list[Stuck]:
-    found = []
-    for process in process_health():
-        for work in process.parked:
-            event = Event.objects.filter(stream_id=work.stream_id, version=work.version).first()
-            found.append(
-                Stuck(
-                    reader=process.name,
-                    kind="process",
-                    key=work.key,
-                    event=event,
-                    error=work.error,
-                    traceback="",
-                    since=work.parked_at,
-                )
-            )
-    return found
+def _processes(with_events: bool) -> list[Stuck]:
+    parked = [(process.name, work) for process in process_health() for work in process.parked]
+    events: dict[tuple[str, int], Event] = {}
+    if with_events and parked:
+        wanted = Q()
+        for _, work in parked:
+            wanted |= Q(stream_id=work.stream_id, version=work.version)
+        events = {(e.stream_id, e.version): e for e in Event.objects.filter(wanted)}
+    return [
+        Stuck(
+            reader=name,
+            kind="process",
+            key=work.key,
+            event=events.get((work.stream_id, work.version)),
+            error=work.error,
+            traceback="",
+            since=work.parked_at,
+        )
+        for name, work in parked
+    ]
 
 
-SOURCES: list[Callable[[], list[Stuck]]] = [_projections, _processes]
+# Each source lists its stuck items; the events are looked up only for the page.
+SOURCES: list[Callable[[bool], list[Stuck]]] = [_projections, _processes]
 
 
-def stuck() -> list[Stuck]:
+def stuck(*, with_events: bool = True) -> list[Stuck]:
     """Every stuck item, longest waiting first."""
-    items = [item for source in SOURCES for item in source()]
+    items = [item for source in SOURCES for item in source(with_events)]
     oldest = timezone.now()
     return sorted(items, key=lambda item: item.since or oldest)
 
 
 def overdue_count() -> int:
-    return sum(1 for item in stuck() if item.overdue)
+    """What /healthz and the admin index show; reads no events."""
+    return sum(1 for item in stuck(with_events=False) if item.overdue)
