@@ -113,6 +113,7 @@ def dry_run(event_types: list[str] | None = None) -> Iterator[DryRun]:
     every stored event of each type; report what fails. Writes nothing."""
     for name in event_types or sorted(events.event_types()):
         result = DryRun(name)
+        current = events.event_class(name).schema_version
         rows = (
             Event.objects.filter(event_type=name)
             .order_by("position")
@@ -122,11 +123,8 @@ def dry_run(event_types: list[str] | None = None) -> Iterator[DryRun]:
             result.checked += 1
             try:
                 version, upcast = upcasting.upcast(name, schema_version, dict(data))
-                if version != events.event_class(name).schema_version:
-                    raise ValueError(
-                        f"upcast to v{version}, the event class is "
-                        f"v{events.event_class(name).schema_version}"
-                    )
+                if version != current:
+                    raise ValueError(f"upcast to v{version}, the event class is v{current}")
                 events.decode(name, upcast)
             except Exception as error:  # noqa: BLE001 - a dry run reports every failure
                 result.failures.append(
