@@ -41,9 +41,7 @@ class Command(BaseCommand):
 
     def _list(self, wanted: list[str]) -> None:
         counts = event_catalog.stored_counts()
-        for t in event_catalog.catalog():
-            if wanted and t.name not in wanted:
-                continue
+        for t in event_catalog.catalog(wanted or None):
             stored = counts.get(t.name, {})
             self.stdout.write(self.style.MIGRATE_HEADING(f"{t.name} v{t.schema_version}"))
             for f in t.fields:
