@@ -141,6 +141,20 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# "seals": where each seal's hash is written outside the database (README,
+# "Compliance"). A directory by default; in production a place the database's
+# administrators cannot write (an S3-compatible bucket with object lock through
+# django-storages, or another host's disk).
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "seals": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": os.environ.get("CHRONICLE_SEAL_RECORDS_DIR") or BASE_DIR / "var" / "seals"
+        },
+    },
+}
 STATICFILES_DIRS = [BASE_DIR / "static"]  # the site's own: its icon
 
 REST_FRAMEWORK = {

@@ -26,6 +26,10 @@ class Event(models.Model):
     # order is (tx_id, position) below the oldest running transaction. 0 on SQLite,
     # which serialises writers and has no out-of-order commits.
     tx_id = models.BigIntegerField(default=0)
+    # HMAC-SHA256 over the previous event's chain hash and this event's canonical
+    # bytes (eventstore/chain.py); NULL for events recorded before chaining, which
+    # the genesis seal covers.
+    chain_hash = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
 
     class Meta:
         ordering = ["position"]
@@ -55,6 +59,9 @@ class Snapshot(models.Model):
     schema_version = models.PositiveIntegerField()
     state = models.JSONField()
     created_at = models.DateTimeField(auto_now_add=True)
+    # The event at ``version``: the next append chains to it without a query.
+    head_recorded_at = models.DateTimeField(null=True)
+    head_chain_hash = models.CharField(max_length=64, null=True)  # noqa: DJ001
 
     class Meta:
         constraints = [
@@ -103,3 +110,54 @@ class SkippedEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reader} skips {self.event_id}"
+
+
+class Seal(models.Model):
+    """Every stream's head (version and chain hash) up to a checkpoint of the log,
+    keyed and chained to the previous seal (eventstore/sealing.py). ``heads`` holds
+    the streams whose head moved since the previous seal; the heads at a seal are
+    the fold of every seal up to it. Each seal's hash is also written outside the
+    database, so deleting the newest seals with the newest events shows too."""
+
+    number = models.PositiveIntegerField(primary_key=True)
+    tx_id = models.BigIntegerField()
+    position = models.BigIntegerField()
+    heads = models.JSONField()
+    events = models.BigIntegerField()
+    sealed_at = models.DateTimeField()
+    previous_hash = models.CharField(max_length=64, blank=True)
+    seal_hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["number"]
+
+    def __str__(self) -> str:
+        return f"seal {self.number} up to #{self.position}"
+
+
+class VerificationRun(models.Model):
+    """One run of ``verify_events``: what it covered and the first break it found."""
+
+    scope = models.CharField(max_length=250)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    up_to_position = models.BigIntegerField(null=True)
+    events_checked = models.BigIntegerField()
+    seals_checked = models.PositiveIntegerField()
+    breaks = models.PositiveIntegerField()
+    break_kind = models.CharField(max_length=40, blank=True)
+    break_stream = models.CharField(max_length=200, blank=True)
+    break_version = models.PositiveIntegerField(null=True)
+    break_position = models.BigIntegerField(null=True)
+    break_detail = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-finished_at"]
+        get_latest_by = "finished_at"
+
+    def __str__(self) -> str:
+        return f"verification of {self.scope} at {self.finished_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def clean(self) -> bool:
+        return self.breaks == 0

@@ -52,6 +52,8 @@ class RecordedEvent:
     correlation_id: UUID | None
     causation_id: UUID | None
     tx_id: int
+    # None for an event recorded before chaining (eventstore/chain.py).
+    chain_hash: str | None
 
     @property
     def checkpoint(self) -> Checkpoint:
@@ -79,6 +81,7 @@ def _recorded_event_maker() -> Callable[..., RecordedEvent]:
         s_correlation_id,
         s_causation_id,
         s_tx_id,
+        s_chain_hash,
     ) = (getattr(cls, name).__set__ for name in _RECORDED_FIELDS)
 
     def recorded_event(
@@ -95,6 +98,7 @@ def _recorded_event_maker() -> Callable[..., RecordedEvent]:
         correlation_id: UUID | None,
         causation_id: UUID | None,
         tx_id: int,
+        chain_hash: str | None,
     ) -> RecordedEvent:
         event = new(cls)
         s_position(event, position)
@@ -110,6 +114,7 @@ def _recorded_event_maker() -> Callable[..., RecordedEvent]:
         s_correlation_id(event, correlation_id)
         s_causation_id(event, causation_id)
         s_tx_id(event, tx_id)
+        s_chain_hash(event, chain_hash)
         return event
 
     return recorded_event
@@ -129,11 +134,22 @@ _RECORDED_FIELDS = (
     "correlation_id",
     "causation_id",
     "tx_id",
+    "chain_hash",
 )
 if tuple(f.name for f in fields(RecordedEvent)) != _RECORDED_FIELDS:
     raise AssertionError("recorded_event must fill every field of RecordedEvent, in order")
 # Positional, in the fields' order: the same value as ``RecordedEvent(...)``.
 recorded_event = _recorded_event_maker()
+
+
+@dataclass(frozen=True, slots=True)
+class StreamHead:
+    """A stream's last event as an append needs it: the next event links to its
+    chain hash and is never stamped earlier than it."""
+
+    version: int
+    chain_hash: str | None
+    recorded_at: dt.datetime
 
 
 @dataclass(frozen=True, order=True, slots=True)
@@ -152,6 +168,9 @@ class AppendResult:
     stream_id: str
     version: int
     positions: tuple[int, ...]
+    # The stream's new last event; None for a replay, which wrote nothing (so it is
+    # not part of the result's value: a replay equals the original).
+    head: StreamHead | None = field(default=None, compare=False)
 
     @property
     def position(self) -> int:

@@ -18,6 +18,11 @@ from eventstore.models import Snapshot
 
 A = TypeVar("A", bound=Aggregate)
 
+# Where a loaded aggregate keeps its last stored event, for its next save to chain to
+# without asking the database (eventstore/chain.py): an attribute outside the
+# dataclass's fields, so neither its state nor its snapshots hold it.
+_HEAD = "_stored_head"
+
 
 class Repository(Generic[A]):
     """Event-sourced persistence for one aggregate class.
@@ -58,14 +63,22 @@ class Repository(Generic[A]):
             to_version=at_version,
             using=self.using,
         )
+        head = None
         if snapshot is None:
             aggregate = self.aggregate_class(id=aggregate_id)
         else:
-            aggregate = self.aggregate_class.from_snapshot(aggregate_id, *snapshot)
+            aggregate = self.aggregate_class.from_snapshot(
+                aggregate_id, snapshot.version, snapshot.state
+            )
+            head = snapshot.head
         for recorded in events:
             aggregate.replay(decode(recorded.event_type, recorded.data))
         if aggregate.version == 0:
             raise StreamNotFound(stream_id)
+        if events:
+            last = events[-1]
+            head = store.StreamHead(last.version, last.chain_hash, last.recorded_at)
+        setattr(aggregate, _HEAD, head)
         return aggregate
 
     def exists(self, aggregate_id: Any) -> bool:
@@ -108,28 +121,37 @@ class Repository(Generic[A]):
             )
             for index, event in enumerate(events)
         ]
+        head = getattr(aggregate, _HEAD, None)
         if not snapshot_due:
             # The append is atomic on its own; an atomic block here would only add a
             # savepoint (two round trips) inside every handler's transaction.
-            return store.append(
-                aggregate.stream_id, aggregate.stream_type, new_events, expected, using=self.using
-            )
-        with transaction.atomic(using=self.using):
             result = store.append(
                 aggregate.stream_id,
                 aggregate.stream_type,
                 new_events,
                 expected,
+                head=head,
                 using=self.using,
             )
-            self._write_snapshot(aggregate)
+        else:
+            with transaction.atomic(using=self.using):
+                result = store.append(
+                    aggregate.stream_id,
+                    aggregate.stream_type,
+                    new_events,
+                    expected,
+                    head=head,
+                    using=self.using,
+                )
+                self._write_snapshot(aggregate, result.head)
+        setattr(aggregate, _HEAD, result.head)
         return result
 
     def _snapshot_due(self, before: int, after: int) -> bool:
         every = self.snapshot_every
         return every > 0 and after // every > before // every
 
-    def _write_snapshot(self, aggregate: A) -> None:
+    def _write_snapshot(self, aggregate: A, head: store.StreamHead | None) -> None:
         try:
             with transaction.atomic(using=self.using):
                 Snapshot.objects.using(self.using).create(
@@ -138,6 +160,8 @@ class Repository(Generic[A]):
                     aggregate_type=aggregate.stream_type,
                     schema_version=aggregate.snapshot_schema_version,
                     state=aggregate.snapshot_state(),
+                    head_recorded_at=head.recorded_at if head else None,
+                    head_chain_hash=head.chain_hash if head else None,
                 )
         except IntegrityError:
             pass  # a snapshot of this version exists already: it is the same state

@@ -21,21 +21,27 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import cache, partial
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from eventstore import after_commit, recorders, shredding
+from eventstore import after_commit, chain, recorders, shredding
 from eventstore.errors import (
     ConcurrencyError,
     DuplicateEventError,
     InvalidEvent,
     OrderingConflict,
 )
-from eventstore.recorders.base import COLUMNS, SNAPSHOT_TABLE, TABLE, NativeValues
+from eventstore.recorders.base import (
+    COLUMNS,
+    SNAPSHOT_TABLE,
+    TABLE,
+    NativeValues,
+    stored_instant,
+)
 from eventstore.records import (
     ANY,
     NO_STREAM,
@@ -46,6 +52,7 @@ from eventstore.records import (
     ExpectedVersion,
     NewEvent,
     RecordedEvent,
+    StreamHead,
     recorded_event,
 )
 from eventstore.serialization import dumps, loads
@@ -61,6 +68,8 @@ __all__ = [
     "ExpectedVersion",
     "NewEvent",
     "RecordedEvent",
+    "Snapshot",
+    "StreamHead",
     "append",
     "checkpoint_of",
     "count_after",
@@ -70,6 +79,17 @@ __all__ = [
     "read_stream",
     "stream_version",
 ]
+
+
+class Snapshot(NamedTuple):
+    """A stored snapshot as a load needs it."""
+
+    version: int
+    state: Any
+    # The event at ``version``, for the next append; None for a snapshot taken
+    # before chaining.
+    head: StreamHead | None
+
 
 # Event ids per replay lookup.
 INSERT_CHUNK = 500
@@ -85,9 +105,11 @@ def append(
     events: Iterable[NewEvent],
     expected_version: ExpectedVersion,
     *,
+    head: StreamHead | None = None,
     using: str = DEFAULT_DB_ALIAS,
 ) -> AppendResult:
-    """Append ``events`` to a stream, all or nothing, stamped with one instant.
+    """Append ``events`` to a stream, all or nothing, stamped with one instant and
+    chained to the stream's last event (``eventstore.chain``).
 
     ``expected_version`` is the version the writer last saw (``NO_STREAM`` for a new
     stream, ``ANY`` to skip the check). A mismatch raises ``ConcurrencyError``. An
@@ -109,6 +131,10 @@ def append(
     transaction usable, but what the database refuses outright (a NOT NULL column,
     an id another append stored meanwhile) aborts it, on PostgreSQL, for the caller
     to roll back (docs/architecture.md, invariant 4).
+
+    ``head`` is the stream's last event at ``expected_version`` when the writer has it
+    (the repository keeps it from the load): the new events link to its chain hash
+    without asking the database for it.
     """
     batch = [_encoded(new) for new in events]
     if not batch:
@@ -118,7 +144,9 @@ def append(
     connection = connections[using]
     for attempt in itertools.count(1):
         try:
-            return _append_and_notify(connection, stream_id, stream_type, batch, expected_version)
+            return _append_and_notify(
+                connection, stream_id, stream_type, batch, expected_version, head
+            )
         except ConcurrencyError as conflict:
             replay = _replayed(connection, stream_id, batch)
             if replay is not None:
@@ -146,6 +174,7 @@ def _append_and_notify(
     stream_type: str,
     batch: list[EncodedEvent],
     expected_version: ExpectedVersion,
+    head: StreamHead | None,
 ) -> AppendResult:
     """One attempt; a clash on the unique (stream_id, version) or event_id becomes
     ``ConcurrencyError``, other integrity errors stay what they are."""
@@ -161,10 +190,12 @@ def _append_and_notify(
             # caller's transaction it needs no savepoint (two round trips of three),
             # outside any it needs no BEGIN and COMMIT (then it has committed when it
             # returns, and on_commit runs the hooks at once).
-            result = _append_once(connection, stream_id, stream_type, batch, expected_version)
+            result = _append_once(connection, stream_id, stream_type, batch, expected_version, head)
         else:
             with transaction.atomic(using=connection.alias):
-                result = _append_once(connection, stream_id, stream_type, batch, expected_version)
+                result = _append_once(
+                    connection, stream_id, stream_type, batch, expected_version, head
+                )
                 _notify_on_commit(connection.alias)
                 return result
     except IntegrityError as error:
@@ -204,21 +235,35 @@ def _append_once(
     stream_type: str,
     batch: list[EncodedEvent],
     expected_version: ExpectedVersion,
+    head: StreamHead | None,
 ) -> AppendResult:
     recorder = recorders.for_connection(connection)
     size = recorder.max_batch or len(batch)
     with connection.cursor() as cursor:
-        if expected_version == ANY:
-            cursor.execute(f"SELECT MAX(version) FROM {TABLE} WHERE stream_id = %s", [stream_id])
-            current = cursor.fetchone()[0] or 0
-        else:
-            current = 0 if expected_version == NO_STREAM else expected_version
+        if expected_version == NO_STREAM or expected_version == 0:
+            head = None
+        elif expected_version == ANY or head is None or head.version != expected_version:
+            head = _read_head(cursor, stream_id)
+            if expected_version != ANY and (head.version if head else 0) != expected_version:
+                raise ConcurrencyError(stream_id, expected_version, head.version if head else 0)
+        current = head.version if head else 0
+        # One instant for the whole append, never before the stream's last event.
+        recorded_at = timezone.now()
+        if head is not None and head.recorded_at > recorded_at:
+            recorded_at = head.recorded_at
+        hashes = _chained(head, stream_id, stream_type, batch, recorded_at)
         positions: list[int] = []
-        stamp: Any = None
         for start in range(0, len(batch), size):
-            chunk = batch[start : start + size]
             cursor.execute(
-                *recorder.insert(connection, stream_id, stream_type, chunk, current + start, stamp)
+                *recorder.insert(
+                    connection,
+                    stream_id,
+                    stream_type,
+                    batch[start : start + size],
+                    hashes[start : start + size],
+                    current + start,
+                    recorded_at,
+                )
             )
             rows = cursor.fetchall()
             if not rows:
@@ -226,8 +271,55 @@ def _append_once(
                 # newer transaction, or some of the ids stored: nothing was written.
                 return _refused(connection, stream_id, batch, expected_version, current + start)
             positions.extend(row[0] for row in rows)
-            stamp = rows[0][1]
-    return AppendResult(stream_id, current + len(batch), tuple(positions))
+    version = current + len(batch)
+    return AppendResult(
+        stream_id, version, tuple(positions), StreamHead(version, hashes[-1], recorded_at)
+    )
+
+
+def _read_head(cursor: Any, stream_id: str) -> StreamHead | None:
+    cursor.execute(
+        f"SELECT version, chain_hash, recorded_at FROM {TABLE} WHERE stream_id = %s"
+        " ORDER BY version DESC LIMIT 1",
+        [stream_id],
+    )
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    version, chain_hash, recorded_at = row
+    return StreamHead(version, chain_hash, stored_instant(recorded_at))
+
+
+def _chained(
+    head: StreamHead | None,
+    stream_id: str,
+    stream_type: str,
+    batch: list[EncodedEvent],
+    recorded_at: dt.datetime,
+) -> list[str]:
+    """Each event's chain hash, linked to the one before it (the first to ``head``)."""
+    previous = head.chain_hash if head else None
+    version = head.version if head else 0
+    signing_key = chain.key()
+    hashes: list[str] = []
+    for encoded in batch:
+        version += 1
+        new = encoded.new
+        previous = chain.link(
+            previous,
+            event_id=new.event_id,
+            stream_id=stream_id,
+            stream_type=stream_type,
+            version=version,
+            event_type=new.event_type,
+            schema_version=new.schema_version,
+            data=loads(encoded.data),
+            metadata=loads(encoded.metadata),
+            recorded_at=recorded_at,
+            signing_key=signing_key,
+        )
+        hashes.append(previous)
+    return hashes
 
 
 def _refused(
@@ -335,9 +427,9 @@ def read_from_snapshot(
     *,
     to_version: int | None = None,
     using: str = DEFAULT_DB_ALIAS,
-) -> tuple[tuple[int, Any] | None, list[RecordedEvent]]:
-    """The stream's newest snapshot of ``snapshot_schema_version`` (its version and
-    decoded state; None if there is none) and the events after it, in one query.
+) -> tuple[Snapshot | None, list[RecordedEvent]]:
+    """The stream's newest snapshot of ``snapshot_schema_version`` (None if there is
+    none) and the events after it, in one query.
 
     ``to_version`` bounds both: no snapshot and no event past it.
     """
@@ -346,12 +438,15 @@ def read_from_snapshot(
     bound, bounds = ("", []) if to_version is None else (" AND version <= %s", [to_version])
     nulls = ", ".join(["NULL"] * 6)
     # The snapshot's row comes first (its version is below every event's), marked by
-    # a NULL position, its state in the data column.
+    # a NULL position, its state in the data column and its head event's instant and
+    # chain hash in theirs.
     sql = (
-        f"WITH snap AS (SELECT version, state FROM {SNAPSHOT_TABLE}"
+        f"WITH snap AS (SELECT version, state, head_recorded_at, head_chain_hash"
+        f" FROM {SNAPSHOT_TABLE}"
         f" WHERE stream_id = %s AND schema_version = %s{bound}"
         f" ORDER BY version DESC LIMIT 1)"
-        f" SELECT {nulls}, {recorder.snapshot_state}, NULL, version, NULL, NULL, NULL, NULL"
+        f" SELECT {nulls}, {recorder.snapshot_state}, NULL, version, head_recorded_at,"
+        f" NULL, NULL, NULL, head_chain_hash"
         f" FROM snap UNION ALL SELECT {COLUMNS} FROM {TABLE} WHERE stream_id = %s"
         f" AND version > COALESCE((SELECT version FROM snap), 0){bound} ORDER BY 9"
     )
@@ -362,8 +457,12 @@ def read_from_snapshot(
         rows = cursor.fetchall()
         snapshot = None
         if rows and rows[0][0] is None:
-            state = rows[0][6]
-            snapshot = rows[0][8], loads(state) if isinstance(state, str | bytes) else state
+            state, version, at, chain_hash = rows[0][6], rows[0][8], rows[0][9], rows[0][13]
+            snapshot = Snapshot(
+                version,
+                loads(state) if isinstance(state, str | bytes) else state,
+                None if at is None else StreamHead(version, chain_hash, stored_instant(at)),
+            )
             rows = rows[1:]
         return snapshot, _events(connection, rows)
 
@@ -471,6 +570,7 @@ def _decode_rows(
         correlation_id,
         causation_id,
         tx_id,
+        chain_hash,
     ) in rows:
         payload = loads(data)
         if (event_type, schema_version) in upcasters:
@@ -494,6 +594,7 @@ def _decode_rows(
                 correlation_id,
                 causation_id,
                 tx_id,
+                chain_hash,
             )
         )
     return result

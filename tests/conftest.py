@@ -83,3 +83,15 @@ def _after_commit_hooks_at_once(settings):
     # Deterministic: the wake-ups run in the committing thread as it commits. Tests of
     # the background thread turn it on (tests/eventstore/test_after_commit.py).
     settings.EVENTSTORE_AFTER_COMMIT_IN_BACKGROUND = False
+
+
+@pytest.fixture(autouse=True)
+def _seal_records_in_a_temporary_folder(settings, tmp_path_factory):
+    # Each test's seals have outside records of their own (eventstore/sealing.py):
+    # another test's records would read as seals deleted from this test's database.
+    storages = {**settings.STORAGES}
+    storages["seals"] = {
+        **storages["seals"],
+        "OPTIONS": {"location": str(tmp_path_factory.mktemp("seals"))},
+    }
+    settings.STORAGES = storages

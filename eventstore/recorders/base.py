@@ -7,19 +7,33 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 from uuid import UUID
 
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
 from eventstore.records import EncodedEvent
 
 TABLE = "eventstore_event"
 SNAPSHOT_TABLE = "eventstore_snapshot"
 COLUMNS = (
     "position, event_id, stream_id, stream_type, event_type, schema_version, data, "
-    "metadata, version, recorded_at, correlation_id, causation_id, tx_id"
+    "metadata, version, recorded_at, correlation_id, causation_id, tx_id, chain_hash"
 )
 NativeValues = Callable[[Any, Any, Any, Any], tuple[UUID, UUID | None, UUID | None, dt.datetime]]
 INSERT_COLUMNS = (
     "event_id, stream_id, stream_type, event_type, schema_version, data, metadata, version, "
-    "correlation_id, causation_id"
+    "correlation_id, causation_id, chain_hash"
 )
+
+
+def stored_instant(value: Any) -> dt.datetime:
+    """A ``recorded_at`` as fetched (a datetime, or SQLite's text) as an aware datetime."""
+    if isinstance(value, dt.datetime):
+        parsed: dt.datetime | None = value
+    else:
+        parsed = parse_datetime(value)
+        if parsed is None:
+            raise ValueError(f"stored timestamp {value!r} is not a datetime")
+    return parsed if timezone.is_aware(parsed) else parsed.replace(tzinfo=dt.UTC)
 
 
 class Recorder(Protocol):
@@ -42,17 +56,14 @@ class Recorder(Protocol):
         stream_id: str,
         stream_type: str,
         chunk: Sequence[EncodedEvent],
+        hashes: Sequence[str],
         after: int,
-        stamp: Any,
+        recorded_at: dt.datetime,
     ) -> tuple[str, list[Any]]:
-        """One guarded INSERT of ``chunk`` as versions ``after + 1...``, returning
-        ``(position, recorded_at)`` per row in version order, or no row when the guard
-        refused (nothing written; the statement fails only for what the database
-        refuses outright).
-
-        ``stamp`` is the ``recorded_at`` the append's first chunk returned (None for
-        the first chunk), so every chunk of one append carries one instant.
-        """
+        """One guarded INSERT of ``chunk`` as versions ``after + 1...`` with their
+        chain hashes, all stamped ``recorded_at``, returning ``(position,)`` per row in
+        version order, or no row when the guard refused (nothing written; the statement
+        fails only for what the database refuses outright)."""
         ...
 
     def after(self) -> str:
@@ -79,12 +90,17 @@ class Recorder(Protocol):
 
 
 def event_params(
-    recorder: Recorder, stream_id: str, stream_type: str, chunk: Sequence[EncodedEvent], after: int
+    recorder: Recorder,
+    stream_id: str,
+    stream_type: str,
+    chunk: Sequence[EncodedEvent],
+    hashes: Sequence[str],
+    after: int,
 ) -> list[Any]:
     """The VALUES parameters of ``chunk``, in ``INSERT_COLUMNS`` order."""
     uuid = recorder.uuid_param
     params: list[Any] = []
-    for offset, encoded in enumerate(chunk, start=1):
+    for offset, (encoded, chain_hash) in enumerate(zip(chunk, hashes, strict=True), start=1):
         new = encoded.new
         params += [
             uuid(new.event_id),
@@ -97,5 +113,6 @@ def event_params(
             after + offset,
             uuid(new.correlation_id),
             uuid(new.causation_id),
+            chain_hash,
         ]
     return params

@@ -3,6 +3,7 @@ invariant 5), and the INSERT's guard keeps every stream in version order in it."
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
@@ -15,7 +16,8 @@ from eventstore.records import EncodedEvent
 # the batch. The guard: the stream is at the expected version, its last event was not
 # written by a newer transaction than this one (which would sort after this append in
 # the (tx_id, position) read order), and none of the event ids is stored already. The
-# instant is taken once per append, never earlier than the stream's last event.
+# store chose the instant (never earlier than the stream's last event) and hashed it
+# into the chain, so it is stored as given.
 #
 # Inside a caller's transaction the append takes no savepoint, so it must refuse
 # without an error: the first event goes in alone with ON CONFLICT DO NOTHING (a
@@ -25,17 +27,15 @@ from eventstore.records import EncodedEvent
 # another stream can still fail the rest (the caller's transaction is then lost).
 _INSERT = """
     WITH last AS (
-        SELECT version, tx_id, recorded_at FROM {table}
+        SELECT version, tx_id FROM {table}
          WHERE stream_id = %s ORDER BY version DESC LIMIT 1
     ), new AS MATERIALIZED (
         SELECT * FROM unnest(%s::uuid[], %s::text[], %s::integer[], %s::text[], %s::text[],
-                             %s::uuid[], %s::uuid[]) WITH ORDINALITY
+                             %s::uuid[], %s::uuid[], %s::text[]) WITH ORDINALITY
             AS new(event_id, event_type, schema_version, data, metadata, correlation_id,
-                   causation_id, n)
+                   causation_id, chain_hash, n)
     ), guard AS MATERIALIZED (
-        SELECT GREATEST(COALESCE(%s::timestamptz, clock_timestamp()),
-                        (SELECT recorded_at FROM last)) AS at,
-               pg_current_xact_id()::text::bigint AS tx
+        SELECT %s::timestamptz AS at, pg_current_xact_id()::text::bigint AS tx
          WHERE COALESCE((SELECT version FROM last), 0) = %s
            AND COALESCE((SELECT tx_id FROM last), 0) <= pg_current_xact_id()::text::bigint
            AND NOT EXISTS (SELECT FROM {table}
@@ -44,17 +44,16 @@ _INSERT = """
         INSERT INTO {table} ({columns}, recorded_at, tx_id)
         {select} WHERE new.n = 1
         ON CONFLICT DO NOTHING
-        RETURNING position, version, recorded_at
+        RETURNING position, version
     ), tail AS (
         INSERT INTO {table} ({columns}, recorded_at, tx_id)
         {select} WHERE new.n > 1 AND EXISTS (SELECT FROM head) ORDER BY new.n
-        RETURNING position, version, recorded_at
+        RETURNING position, version
     )
-    SELECT position, CASE WHEN version = %s + 1 THEN recorded_at END
-      FROM (TABLE head UNION ALL TABLE tail) AS done ORDER BY version"""
+    SELECT position FROM (TABLE head UNION ALL TABLE tail) AS done ORDER BY version"""
 _SELECT = """SELECT new.event_id, %s, %s, new.event_type, new.schema_version, new.data::json,
                new.metadata::json, %s + new.n, new.correlation_id, new.causation_id,
-               guard.at, guard.tx
+               new.chain_hash, guard.at, guard.tx
           FROM new, guard"""
 _SQL = _INSERT.format(table=TABLE, columns=INSERT_COLUMNS, select=_SELECT)
 
@@ -62,18 +61,16 @@ _SQL = _INSERT.format(table=TABLE, columns=INSERT_COLUMNS, select=_SELECT)
 # statement that costs less to plan; ON CONFLICT DO NOTHING covers its id as well.
 _INSERT_ONE = f"""
     WITH last AS (
-        SELECT version, tx_id, recorded_at FROM {TABLE}
+        SELECT version, tx_id FROM {TABLE}
          WHERE stream_id = %s ORDER BY version DESC LIMIT 1
     )
     INSERT INTO {TABLE} ({INSERT_COLUMNS}, recorded_at, tx_id)
     SELECT %s::uuid, %s, %s, %s, %s::integer, %s::json, %s::json, %s::integer, %s::uuid,
-           %s::uuid, GREATEST(COALESCE(%s::timestamptz, clock_timestamp()),
-                              (SELECT recorded_at FROM last)),
-           pg_current_xact_id()::text::bigint
+           %s::uuid, %s, %s::timestamptz, pg_current_xact_id()::text::bigint
      WHERE COALESCE((SELECT version FROM last), 0) = %s
        AND COALESCE((SELECT tx_id FROM last), 0) <= pg_current_xact_id()::text::bigint
     ON CONFLICT DO NOTHING
-    RETURNING position, recorded_at"""
+    RETURNING position"""
 
 # The oldest transaction id still running in another session, from the reader's
 # snapshot; the reader's own transaction counts as finished, since its own events
@@ -129,11 +126,13 @@ class PostgreSQLRecorder:
         stream_id: str,
         stream_type: str,
         chunk: Sequence[EncodedEvent],
+        hashes: Sequence[str],
         after: int,
-        stamp: Any,
+        recorded_at: dt.datetime,
     ) -> tuple[str, list[Any]]:
         if len(chunk) == 1:
             (encoded,) = chunk
+            (chain_hash,) = hashes
             new = encoded.new
             return _INSERT_ONE, [
                 stream_id,
@@ -147,7 +146,8 @@ class PostgreSQLRecorder:
                 after + 1,
                 new.correlation_id,
                 new.causation_id,
-                stamp,
+                chain_hash,
+                recorded_at,
                 after,
             ]
         events = [encoded.new for encoded in chunk]
@@ -159,9 +159,10 @@ class PostgreSQLRecorder:
             _text_array([encoded.metadata for encoded in chunk]),
             _array([new.correlation_id for new in events]),
             _array([new.causation_id for new in events]),
+            _array(list(hashes)),
         ]
         row = [stream_id, stream_type, after]
-        return _SQL, [stream_id, *arrays, stamp, after, *row, *row, after]
+        return _SQL, [stream_id, *arrays, recorded_at, after, *row, *row]
 
     def after(self) -> str:
         return "(tx_id, position) > (%s, %s)"

@@ -8,23 +8,24 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
-
-from eventstore.recorders.base import INSERT_COLUMNS, TABLE, NativeValues, event_params
+from eventstore.recorders.base import (
+    INSERT_COLUMNS,
+    TABLE,
+    NativeValues,
+    event_params,
+    stored_instant,
+)
 from eventstore.records import EncodedEvent
 
-# The instant is taken once per append (Python's clock), never earlier than the
-# stream's last event; Django's text form of an instant sorts as the instant does.
+# The store chose the instant (never earlier than the stream's last event) and
+# hashed it into the chain: it is stored exactly as given.
 _INSERT = """
     INSERT INTO {table} ({columns}, recorded_at, tx_id)
-    SELECT new.*, MAX(%s, COALESCE((
-               SELECT recorded_at FROM {table} WHERE stream_id = %s
-                ORDER BY version DESC LIMIT 1), '')), 0
+    SELECT new.*, %s, 0
       FROM (VALUES {rows}) AS new
      WHERE (SELECT COALESCE(MAX(version), 0) FROM {table} WHERE stream_id = %s) = %s
-    RETURNING position, recorded_at"""
-_ROW = "(%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)"
+    RETURNING position"""
+_ROW = "(%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)"
 
 
 def _native_values(
@@ -34,15 +35,8 @@ def _native_values(
         UUID(event_id),
         correlation_id and UUID(correlation_id),
         causation_id and UUID(causation_id),
-        _datetime(recorded_at),
+        stored_instant(recorded_at),
     )
-
-
-def _datetime(value: Any) -> dt.datetime:
-    parsed = value if isinstance(value, dt.datetime) else parse_datetime(value)
-    if parsed is None:
-        raise ValueError(f"stored timestamp {value!r} is not a datetime")
-    return parsed if timezone.is_aware(parsed) else parsed.replace(tzinfo=dt.UTC)
 
 
 class SQLiteRecorder:
@@ -63,15 +57,20 @@ class SQLiteRecorder:
         stream_id: str,
         stream_type: str,
         chunk: Sequence[EncodedEvent],
+        hashes: Sequence[str],
         after: int,
-        stamp: Any,
+        recorded_at: dt.datetime,
     ) -> tuple[str, list[Any]]:
-        now = stamp or connection.ops.adapt_datetimefield_value(timezone.now())
         sql = _INSERT.format(
             table=TABLE, columns=INSERT_COLUMNS, rows=",".join([_ROW] * len(chunk))
         )
-        params = event_params(self, stream_id, stream_type, chunk, after)
-        return sql, [now, stream_id, *params, stream_id, after]
+        params = event_params(self, stream_id, stream_type, chunk, hashes, after)
+        return sql, [
+            connection.ops.adapt_datetimefield_value(recorded_at),
+            *params,
+            stream_id,
+            after,
+        ]
 
     def after(self) -> str:
         # SQLite ranges an index on a row value's first column only, so the row-value

@@ -22,6 +22,7 @@ def test_recorded_event_makes_the_same_frozen_value_as_the_constructor():
         uuid4(),
         None,
         41,
+        "ab" * 32,
     )
     fast, slow = recorded_event(*values), RecordedEvent(*values)
     assert type(fast) is RecordedEvent

@@ -110,7 +110,6 @@ def test_an_aggregate_as_of_an_instant_has_all_of_an_atomic_append_or_none():
     assert repo.load(deposits.id, as_of=first).total == 1110
 
 
-@pytest.mark.skipif("connection.vendor != 'sqlite'", reason="the clock is Python's on SQLite")
 def test_an_append_is_never_stamped_earlier_than_the_streams_previous_event(monkeypatch):
     store.append("s-1", "s", [new()], store.NO_STREAM)
     (previous,) = store.read_stream("s-1")
