@@ -24,7 +24,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 from eventstore import admin_views as pages
-from eventstore.models import Event, Snapshot
+from eventstore.models import Event, Seal, Snapshot, VerificationRun
 from eventstore.subscriptions import skips as skip_records
 
 
@@ -71,7 +71,7 @@ class EventAdmin(ReadOnlyModelAdmin):
             "Data (personal fields decrypted) and metadata",
             {"fields": ("data_json", "metadata_json")},
         ),
-        ("Storage", {"fields": ("writing_transaction",), "classes": ("collapse",)}),
+        ("Storage", {"fields": ("writing_transaction", "chain_hash"), "classes": ("collapse",)}),
     )
     readonly_fields = flatten_fieldsets(fieldsets)
 
@@ -196,6 +196,53 @@ class SnapshotAdmin(ReadOnlyModelAdmin):
     @admin.display(description="State")
     def state_json(self, snapshot: Snapshot) -> SafeString:
         return _json_block(snapshot.state)
+
+
+@admin.register(Seal)
+class SealAdmin(ReadOnlyModelAdmin):
+    """The log's seals (eventstore/sealing.py), newest first."""
+
+    list_display = ("number", "position", "streams", "events", "sealed_at", "seal_hash")
+    ordering = ("-number",)
+    fields = ("number", "position", "tx_id", "events", "sealed_at", "previous_hash", "seal_hash")
+    readonly_fields = fields
+
+    @admin.display(description="Streams sealed")
+    def streams(self, seal: Seal) -> int:
+        return len(seal.heads)
+
+
+@admin.register(VerificationRun)
+class VerificationRunAdmin(ReadOnlyModelAdmin):
+    """Each run of verify_events and the first break it found."""
+
+    list_display = ("finished_at", "scope", "up_to_position", "events_checked", "outcome")
+    list_filter = ("scope",)
+    ordering = ("-finished_at",)
+    fields = (
+        "scope",
+        "started_at",
+        "finished_at",
+        "up_to_position",
+        "events_checked",
+        "seals_checked",
+        "breaks",
+        "break_detail",
+    )
+    readonly_fields = fields
+
+    @admin.display(description="Outcome")
+    def outcome(self, run: VerificationRun) -> SafeString:
+        if run.clean:
+            return format_html("{}", "no break")
+        return format_html(
+            '<span class="chronicle-verification-break">{} break(s): {}</span>',
+            run.breaks,
+            run.break_detail,
+        )
+
+    class Media:
+        css = {"all": ("eventstore/admin.css",)}
 
 
 def _json_block(value: Any) -> SafeString:

@@ -24,8 +24,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from eventstore import shredding
-from eventstore.models import Event
+from eventstore import shredding, verification
+from eventstore.models import Event, Seal
 
 PAGE_SIZE = 100
 
@@ -127,6 +127,36 @@ class EventRow:
         return 8 + 20 * min(self.depth, 10)
 
 
+def verification_status(stream_id: str | None = None) -> dict[str, Any]:
+    """The last verification covering the log (or one stream), its breaks (those of
+    the stream), each with a link to its event, and the last seal."""
+    run = verification.latest_run(stream_id)
+    breaks = [] if run is None else run.found
+    if stream_id is not None:
+        breaks = [found for found in breaks if found["stream_id"] == stream_id]
+    later = False
+    if run is not None and stream_id is not None:
+        later = Event.objects.filter(
+            stream_id=stream_id, position__gt=run.up_to_position or 0
+        ).exists()
+    return {
+        "run": run,
+        "breaks": [
+            {
+                **found,
+                "url": event_url(found["position"])
+                if found["position"]
+                else stream_url(found["stream_id"])
+                if found["stream_id"]
+                else "",
+            }
+            for found in breaks
+        ],
+        "later": later,
+        "seal": Seal.objects.order_by("-number").first(),
+    }
+
+
 def stream_page(model_admin: ModelAdmin, request: HttpRequest, stream_id: str) -> TemplateResponse:
     """All events of one stream in version order."""
     _require_view_permission(model_admin, request)
@@ -140,6 +170,7 @@ def stream_page(model_admin: ModelAdmin, request: HttpRequest, stream_id: str) -
     ]
     context: dict[str, Any] = {"title": f"Stream {stream_id}", "crumb": f"Stream {stream_id}"}
     context |= {"summary": summary, "page": page, "rows": rows}
+    context["verification"] = verification_status(stream_id)
     return _render(model_admin, request, "eventstore/admin/stream.html", context)
 
 

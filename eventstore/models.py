@@ -150,6 +150,11 @@ class VerificationRun(models.Model):
     break_version = models.PositiveIntegerField(null=True)
     break_position = models.BigIntegerField(null=True)
     break_detail = models.TextField(blank=True)
+    # Every break found (the first BREAKS_KEPT), in log order: kind, stream_id,
+    # version, position, detail.
+    found = models.JSONField(default=list)
+
+    BREAKS_KEPT = 100
 
     class Meta:
         ordering = ["-finished_at"]

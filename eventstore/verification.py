@@ -21,6 +21,7 @@ See docs/architecture.md, invariant 15.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -346,8 +347,18 @@ def _record(report: Report, using: str) -> None:
         break_version=first.version if first else None,
         break_position=first.position if first else None,
         break_detail=str(first) if first else "",
+        found=[
+            {**dataclasses.asdict(found), "text": str(found)}
+            for found in sorted(report.breaks, key=log_order)[: VerificationRun.BREAKS_KEPT]
+        ],
     )
 
 
-def latest_run(using: str = DEFAULT_DB_ALIAS) -> VerificationRun | None:
-    return VerificationRun.objects.using(using).order_by("-finished_at").first()
+def latest_run(
+    stream_id: str | None = None, using: str = DEFAULT_DB_ALIAS
+) -> VerificationRun | None:
+    """The last run over the whole log (or, with ``stream_id``, the last one that
+    covered that stream by name or in full)."""
+    runs = VerificationRun.objects.using(using).order_by("-finished_at")
+    scopes = ["whole log"] if stream_id is None else ["whole log", f"stream {stream_id}"]
+    return runs.filter(scope__in=scopes).first()

@@ -70,6 +70,7 @@ class Migration(migrations.Migration):
                 ("break_version", models.PositiveIntegerField(null=True)),
                 ("break_position", models.BigIntegerField(null=True)),
                 ("break_detail", models.TextField(blank=True)),
+                ("found", models.JSONField(default=list)),
             ],
             options={
                 "ordering": ["-finished_at"],

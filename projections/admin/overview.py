@@ -16,6 +16,7 @@ from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 
+from eventstore.admin_views import verification_status
 from eventstore.models import Event
 from projections import desk
 from projections.admin import charts
@@ -83,6 +84,13 @@ class Overview:
         if not self.user.has_perm("projections.view_projectionstate"):
             return None
         return desk.overdue_count()
+
+    @cached_property
+    def verification(self) -> dict[str, Any] | None:
+        """The log's last verification, or its breaks in red (eventstore/verification.py)."""
+        if not self.user.has_perm("eventstore.view_event"):
+            return None
+        return verification_status()
 
     @property
     def desk_url(self) -> str:

@@ -34,7 +34,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django_q.tasks import async_task
 
-from eventstore.admin_views import timestamp
+from eventstore.admin_views import timestamp, verification_status
 from eventstore.subscriptions import skips
 from orders import temporal
 from orders.processes.health import is_process, retry_now, retry_parked
@@ -100,6 +100,7 @@ def health_page(model_admin: ModelAdmin, request: HttpRequest) -> TemplateRespon
         "refresh": any(row.status.rebuild is not None for row in rows),
         "task_pages": _task_pages(request),
         "window_minutes": round(WINDOW.total_seconds() / 60),
+        "verification": verification_status(),
     }
     return _render(model_admin, request, "projections/admin/health.html", context)
 

@@ -371,3 +371,50 @@ def test_canonical_bytes_are_rfc_8785(value):
 def test_integers_beyond_a_doubles_range_hash_by_their_digits():
     assert chain.canonical({"n": 2**63 + 1}) != chain.canonical({"n": 2**63})
     assert json.loads(chain.canonical({"n": 10**40})) == {"n": {"$integer": str(10**40)}}
+
+
+# What staff are shown
+
+
+@pytest.fixture
+def admin_client(client, django_user_model):
+    client.force_login(django_user_model.objects.create_superuser("admin", password=None))
+    return client
+
+
+PAGES = {
+    "index": "/admin/",
+    "stream": "/admin/eventstore/event/stream/s-b/",
+    "health": "/admin/projections/projectionstate/",
+}
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_admin_pages_show_verified_up_to_a_position_then_the_break_in_red(
+    admin_client, log, page
+):
+    assert 'id="verification-none"' in admin_client.get(PAGES[page]).content.decode()
+    verification.verify()
+    clean = admin_client.get(PAGES[page]).content.decode()
+    assert f"Verified up to position <strong>{store.head().position}</strong>" in clean
+    with as_superuser() as cursor:
+        cursor.execute(
+            "UPDATE eventstore_event SET data = %s WHERE stream_id = 's-b' AND version = 2",
+            ['{"n": 0}'],
+        )
+    verification.verify()
+    broken = admin_client.get(PAGES[page]).content.decode()
+    assert 'id="verification-break" class="chronicle-verification-break"' in broken
+    link = f'href="/admin/eventstore/event/{position("s-b", 2)}/change/"'
+    assert f'{link} class="chronicle-verification-break">data or metadata changed: s-b' in broken
+
+
+def test_another_streams_break_leaves_a_stream_page_verified(admin_client, log):
+    with as_superuser() as cursor:
+        cursor.execute(
+            "UPDATE eventstore_event SET data = %s WHERE stream_id = 's-b' AND version = 2",
+            ['{"n": 0}'],
+        )
+    verification.verify()
+    page = admin_client.get("/admin/eventstore/event/stream/s-a/").content.decode()
+    assert "Verified up to position" in page and "verification-break" not in page
