@@ -1,7 +1,8 @@
-"""``manage.py check --deploy``: production needs its own key-encryption key."""
+"""``manage.py check --deploy``: production needs its own key-encryption and integrity keys."""
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from django.conf import settings
@@ -27,3 +28,22 @@ def key_encryption_key_set(app_configs: Any = None, **kwargs: Any) -> list[Error
     except ValueError as error:
         return [Error(str(error), id="eventstore.E002")]
     return []
+
+
+@register(Tags.security, deploy=True)
+def integrity_key_set(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+    """The key of the log's chain hashes and seals comes from the environment too:
+    whoever holds it can forge a consistent chain (eventstore/chain.py)."""
+    text = getattr(settings, "INTEGRITY_KEY", "")
+    try:
+        if len(base64.b64decode(text, validate=True)) == 32:
+            return []
+    except ValueError:
+        pass
+    return [
+        Error(
+            "INTEGRITY_KEY is not 32 bytes of base64: set CHRONICLE_INTEGRITY_KEY to 32 "
+            "random bytes, base64-encoded (README, Compliance).",
+            id="eventstore.E003",
+        )
+    ]

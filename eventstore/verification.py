@@ -311,7 +311,8 @@ def _mismatch(rows: list[Row], index: int, sealed: tuple[int, str] | None) -> Br
         row.stream_id,
         row.version,
         row.position,
-        f"event {row.event_id} has a chain hash nothing recorded vouches for",
+        f"nothing recorded vouches for the hash of event {row.event_id}: it was forged, "
+        "or changed before a later event or a seal covered it",
     )
 
 

@@ -17,7 +17,7 @@ from uuid import uuid4
 import pytest
 import rfc8785
 from django.core.management import call_command
-from django.core.management.base import CommandError
+from django.core.management.base import CommandError, SystemCheckError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -390,9 +390,7 @@ PAGES = {
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_admin_pages_show_verified_up_to_a_position_then_the_break_in_red(
-    admin_client, log, page
-):
+def test_admin_pages_show_verified_up_to_a_position_then_the_break_in_red(admin_client, log, page):
     assert 'id="verification-none"' in admin_client.get(PAGES[page]).content.decode()
     verification.verify()
     clean = admin_client.get(PAGES[page]).content.decode()
@@ -418,3 +416,10 @@ def test_another_streams_break_leaves_a_stream_page_verified(admin_client, log):
     verification.verify()
     page = admin_client.get("/admin/eventstore/event/stream/s-a/").content.decode()
     assert "Verified up to position" in page and "verification-break" not in page
+
+
+@pytest.mark.parametrize("key", ["", "c2hvcnQ=", "not base64!"])
+def test_check_deploy_requires_a_32_byte_integrity_key(settings, key):
+    settings.INTEGRITY_KEY = key
+    with pytest.raises(SystemCheckError, match="INTEGRITY_KEY is not 32 bytes"):
+        call_command("check", "--deploy", "--fail-level", "ERROR", tags=["security"])
