@@ -18,14 +18,16 @@ import base64
 import datetime as dt
 import hashlib
 import hmac
-import json
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 from uuid import UUID
 
+import msgspec
 import rfc8785
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+
+from eventstore.serialization import loads
 
 # What a stream's first event links to, and what an event links to when its
 # predecessor was recorded before chaining (those are pinned by the genesis seal).
@@ -57,33 +59,41 @@ def link(
     version: int,
     event_type: str,
     schema_version: int,
-    data: Any,
-    metadata: Any,
+    data: bytes,
+    metadata: bytes,
     recorded_at: dt.datetime,
     signing_key: bytes | None = None,
 ) -> str:
     """The chain hash (hex) of one event whose predecessor's chain hash is
     ``previous`` (None for the first event of a stream, or an unchained predecessor).
-    ``data`` and ``metadata`` are the decoded JSON as stored."""
-    message = b"".join(
-        (
-            bytes.fromhex(previous) if previous else GENESIS,
-            canonical(
-                [
-                    str(event_id),
-                    stream_id,
-                    stream_type,
-                    version,
-                    event_type,
-                    schema_version,
-                    data,
-                    metadata,
-                    instant(recorded_at),
-                ]
-            ),
+    ``data`` and ``metadata`` are their canonical bytes (``canonical``), as stored."""
+    mac = _keyed(signing_key or key()).copy()
+    mac.update(bytes.fromhex(previous) if previous else GENESIS)
+    # The canonical JSON of [id, stream, stream type, version, type, schema version,
+    # data, metadata, instant], put together from its parts.
+    mac.update(
+        b"".join(
+            (
+                _encode(
+                    [str(event_id), stream_id, stream_type, version, event_type, schema_version]
+                )[:-1],
+                b",",
+                data,
+                b",",
+                metadata,
+                b",",
+                _encode(instant(recorded_at)),
+                b"]",
+            )
         )
     )
-    return hmac.new(signing_key or key(), message, hashlib.sha256).hexdigest()
+    return mac.hexdigest()
+
+
+@cache
+def _keyed(signing_key: bytes) -> hmac.HMAC:
+    # Copied for each hash: the key's pads are computed once.
+    return hmac.new(signing_key, digestmod=hashlib.sha256)
 
 
 def sign(message: Any, *, signing_key: bytes | None = None) -> str:
@@ -91,23 +101,30 @@ def sign(message: Any, *, signing_key: bytes | None = None) -> str:
     return hmac.new(signing_key or key(), canonical(message), hashlib.sha256).hexdigest()
 
 
+@lru_cache(maxsize=64)
 def instant(at: dt.datetime) -> str:
-    """One text for one instant, whatever zone it was read in."""
+    """One text for one instant, whatever zone it was read in (every event of an
+    append shares one: cached)."""
     return at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def canonical(value: Any) -> bytes:
-    """RFC 8785 canonical JSON of ``value``.
+def canonical(value: Any, stored: str | bytes | None = None) -> bytes:
+    """RFC 8785 canonical JSON of ``value`` (or, when ``value`` is not plain JSON and
+    its ``stored`` text is given, of what that text decodes to: a Decimal or a tuple
+    is hashed as it is stored).
 
-    Most event data holds no float and only ASCII keys: for those the C encoder's
-    sorted, compact output is already RFC 8785 (the same escapes, keys in the same
-    order), at a quarter of the cost; a test holds the two to the same bytes.
+    Most event data holds no float and only ASCII keys: for those msgspec's sorted,
+    compact output is already RFC 8785 (the same escapes, keys in the same order) at
+    a fiftieth of the cost; a test holds the two to the same bytes.
     """
     if _plain(value):
-        return json.dumps(
-            value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-        ).encode()
+        return _encode(value)
+    if stored is not None:
+        value = loads(stored)
     return rfc8785.dumps(_in_domain(value))
+
+
+_encode = msgspec.json.Encoder(order="sorted").encode
 
 
 def _plain(value: Any) -> bool:

@@ -43,8 +43,8 @@ def hash_of(row: Row, previous: str | None, *, version: int | None = None) -> st
         version=row.version if version is None else version,
         event_type=row.event_type,
         schema_version=row.schema_version,
-        data=row.data,
-        metadata=row.metadata,
+        data=chain.canonical(row.data),
+        metadata=chain.canonical(row.metadata),
         recorded_at=row.recorded_at,
     )
 

@@ -313,8 +313,8 @@ def _chained(
             version=version,
             event_type=new.event_type,
             schema_version=new.schema_version,
-            data=loads(encoded.data),
-            metadata=loads(encoded.metadata),
+            data=chain.canonical(new.data, encoded.data),
+            metadata=chain.canonical(new.metadata, encoded.metadata),
             recorded_at=recorded_at,
             signing_key=signing_key,
         )

@@ -12,6 +12,7 @@ import base64
 import hashlib
 import json
 from contextlib import contextmanager
+from decimal import Decimal
 from uuid import uuid4
 
 import pytest
@@ -91,8 +92,8 @@ def test_every_event_is_chained_to_the_one_before_it_in_its_stream(log):
             version=event.version,
             event_type="Noted",
             schema_version=1,
-            data=stored.data,
-            metadata=stored.metadata,
+            data=chain.canonical(stored.data),
+            metadata=chain.canonical(stored.metadata),
             recorded_at=event.recorded_at,
         )
         previous = event.chain_hash
@@ -168,7 +169,8 @@ def test_changed_metadata_is_reported(log):
 def test_a_changed_event_type_is_reported(log):
     with as_superuser() as cursor:
         cursor.execute(
-            "UPDATE eventstore_event SET event_type = 'Forged' WHERE stream_id = 's-a' AND version = 3"
+            "UPDATE eventstore_event SET event_type = 'Forged'"
+            " WHERE stream_id = 's-a' AND version = 3"
         )
     found = only_break(verification.verify())
     assert (found.kind, found.stream_id, found.version) == ("changed", "s-a", 3)
@@ -366,6 +368,13 @@ def test_seal_events_seals_on_demand(log, capsys, django_capture_on_commit_callb
 )
 def test_canonical_bytes_are_rfc_8785(value):
     assert chain.canonical(value) == rfc8785.dumps(value)
+
+
+def test_values_that_are_not_plain_json_are_hashed_as_stored():
+    assert chain.canonical({"price": Decimal("12.50")}, '{"price": "12.50"}') == (
+        b'{"price":"12.50"}'
+    )
+    assert chain.canonical({"pair": (1, 2)}, '{"pair": [1, 2]}') == b'{"pair":[1,2]}'
 
 
 def test_integers_beyond_a_doubles_range_hash_by_their_digits():
