@@ -35,9 +35,24 @@ def test_check_deploy_is_clean_with_the_production_environment():
         SECRET_KEY=secrets.token_urlsafe(64),
         ALLOWED_HOSTS="chronicle.example.com",
         CHRONICLE_KEY_ENCRYPTION_KEY=base64.b64encode(secrets.token_bytes(32)).decode(),
+        CHRONICLE_INTEGRITY_KEY=base64.b64encode(secrets.token_bytes(32)).decode(),
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_check_deploy_refuses_production_without_an_integrity_key():
+    result = run_manage(
+        "check",
+        "--deploy",
+        DEBUG="false",
+        SECRET_KEY=secrets.token_urlsafe(64),
+        ALLOWED_HOSTS="chronicle.example.com",
+        CHRONICLE_KEY_ENCRYPTION_KEY=base64.b64encode(secrets.token_bytes(32)).decode(),
+        CHRONICLE_INTEGRITY_KEY="",
+    )
+    assert result.returncode != 0
+    assert "eventstore.E003" in result.stdout + result.stderr
 
 
 def test_check_deploy_refuses_production_without_a_key_encryption_key():
