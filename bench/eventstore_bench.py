@@ -195,12 +195,17 @@ def append_each(tag: str, orders: range) -> None:
     """(a): every command's event appended in its own transaction."""
     for n in orders:
         order = BenchOrder(id=f"{tag}-{n}")
+        head = None  # the stream's last event, kept like the aggregate: what to chain to
         for step in range(STEPS):
             command(order, step, n)
             expected = order.loaded_version or store.NO_STREAM
-            store.append(
-                order.stream_id, order.stream_type, new_events(order.collect_pending()), expected
-            )
+            head = store.append(
+                order.stream_id,
+                order.stream_type,
+                new_events(order.collect_pending()),
+                expected,
+                head=head,
+            ).head
 
 
 def command_cycles(tag: str, orders: range) -> None:

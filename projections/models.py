@@ -23,7 +23,12 @@ tables; a projection that needs facts from other streams keeps them in its own
 """
 
 from projections.engine.read_model import Lookup, ReadModel
-from projections.engine.state import CatchUpRequest, ProjectionProgress, ProjectionState
+from projections.engine.state import (
+    CatchUpRequest,
+    ProjectionProgress,
+    ProjectionState,
+    RebuildDecision,
+)
 from projections.readmodels.catalog import CatalogProduct
 from projections.readmodels.customer_directory import DirectoryCustomer
 from projections.readmodels.customer_statistics import CustomerStatistics
@@ -44,5 +49,6 @@ __all__ = [
     "OrderSummary",
     "ProjectionProgress",
     "ProjectionState",
+    "RebuildDecision",
     "ReadModel",
 ]

@@ -15,6 +15,7 @@ class Outcome(enum.Enum):
     FAILED = "failed"  # a handler raised: stopped at that event
     WAITING = "waiting"  # backing off after a failure
     BUSY = "busy"  # another runner holds the projection
+    HELD = "held"  # a verified rebuild differs from the live rows: staff decide
 
 
 @dataclass(frozen=True)

@@ -231,6 +231,8 @@ class ProjectionStateAdmin(ReadOnlyModelAdmin):
             ("desk/retry/", pages.desk_retry, "projections_desk_retry"),
             ("desk/skip/", pages.desk_skip, "projections_desk_skip"),
             ("<str:name>/rebuild/", pages.rebuild, "projections_projectionstate_rebuild"),
+            ("<str:name>/rebuild/review/", pages.rebuild_review, "projections_rebuild_review"),
+            ("<str:name>/rebuild/decide/", pages.rebuild_decide, "projections_rebuild_decide"),
             ("<str:name>/retry/", pages.retry, "projections_projectionstate_retry"),
             ("event-catalog/", pages.event_catalog_page, "projections_event_catalog"),
         )

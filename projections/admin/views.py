@@ -24,6 +24,7 @@ from django.http import (
     Http404,
     HttpRequest,
     HttpResponse,
+    HttpResponseBadRequest,
     HttpResponseNotAllowed,
     HttpResponseRedirect,
 )
@@ -41,8 +42,9 @@ from orders.processes.health import is_process, retry_now, retry_parked
 from projections import desk, event_catalog
 from projections.admin import time_travel
 from projections.admin.health_report import WINDOW, health_rows
+from projections.engine import comparison, rebuilding
 from projections.engine.projection import UnknownProjection, get
-from projections.models import ProjectionState
+from projections.models import ProjectionState, RebuildDecision
 
 REBUILD = "projections.rebuild_projection"
 HANDLE_STUCK = "projections.handle_stuck_events"
@@ -193,10 +195,54 @@ def rebuild(model_admin: ModelAdmin, request: HttpRequest, name: str) -> HttpRes
     except UnknownProjection:  # subscribers (process managers) have no rows to rebuild
         raise Http404(f"no projection {name!r} to rebuild") from None
     state = ProjectionState.objects.filter(name=name).first()
+    verify = request.POST.get("verify") == "on"
     if state is not None and state.rebuilding:
         messages.info(request, f"“{name}” is being rebuilt already.")
+    elif verify:
+        done = f"Verified rebuild of “{name}” queued: it goes live only if nothing differs."
+        _enqueue(request, REBUILD_TASK, name, done, True)
     else:
         _enqueue(request, REBUILD_TASK, name, f"Rebuild of “{name}” queued.")
+    return redirect(_health_url())
+
+
+def rebuild_review(model_admin: ModelAdmin, request: HttpRequest, name: str) -> TemplateResponse:
+    """A held verified rebuild: what differs from the live rows (compared again now),
+    and, for holders of projections.rebuild_projection, Switch and Discard."""
+    _require_view(model_admin, request)
+    state = ProjectionState.objects.filter(name=name).first()
+    if state is None or state.rebuild_held_at is None or state.rebuild_generation is None:
+        raise Http404(f"no rebuild of {name!r} is waiting for a decision")
+    found = comparison.compare(get(name), state.generation, state.rebuild_generation)
+    context = {
+        "title": f"Review the rebuild of {name}",
+        "name": name,
+        "state": state,
+        "comparison": found.as_json(),
+        "can_rebuild": request.user.has_perm(REBUILD),
+        "decisions": RebuildDecision.objects.filter(projection=name)[:10],
+    }
+    return _render(model_admin, request, "projections/admin/rebuild_review.html", context)
+
+
+@post_only
+def rebuild_decide(model_admin: ModelAdmin, request: HttpRequest, name: str) -> HttpResponse:
+    """Switch to a held rebuild or discard it; recorded with who and when."""
+    _require_rebuild(request)
+    decision = request.POST.get("decision")
+    try:
+        generation = int(request.POST.get("generation", ""))
+    except ValueError:
+        return HttpResponseBadRequest("generation must be a number")
+    if decision not in (RebuildDecision.SWITCH, RebuildDecision.DISCARD):
+        return HttpResponseBadRequest("decision must be switch or discard")
+    try:
+        rebuilding.decide(name, generation, decision, request.user.get_username())
+    except rebuilding.NotHeld as error:
+        messages.warning(request, str(error))
+    else:
+        done = "is live" if decision == RebuildDecision.SWITCH else "was discarded"
+        messages.success(request, f"Generation {generation} of “{name}” {done}.")
     return redirect(_health_url())
 
 
@@ -215,12 +261,13 @@ def retry(model_admin: ModelAdmin, request: HttpRequest, name: str) -> HttpRespo
     return redirect(_health_url())
 
 
-def _enqueue(request: HttpRequest, task: str, name: str, done: str) -> None:
-    """Enqueue ``task(name)`` once the request's writes commit (at once in autocommit)."""
+def _enqueue(request: HttpRequest, task: str, name: str, done: str, *args: Any) -> None:
+    """Enqueue ``task(name, *args)`` once the request's writes commit (at once in
+    autocommit)."""
 
     def send() -> None:
         try:
-            async_task(task, name, group="projections")
+            async_task(task, name, *args, group="projections")
         except Exception as error:  # a broker that is down: say so, the page still answers
             logger.exception("could not enqueue %s(%r)", task, name)
             messages.error(request, f"Could not queue {task}: {error}")

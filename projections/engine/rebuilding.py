@@ -40,10 +40,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from eventstore import store
-from projections.engine import locks
+from projections.engine import comparison, locks
 from projections.engine.projection import Projection, get
 from projections.engine.rows import Rows
-from projections.engine.state import ProjectionState
+from projections.engine.state import ProjectionState, RebuildDecision
 
 RETIRE_AFTER = dt.timedelta(seconds=30)
 # Rows a rebuild keeps in memory between its batches, at most, per projection.
@@ -53,8 +53,11 @@ KEEP_AT_MOST = 200_000
 _kept: dict[tuple[str, bool], tuple[tuple[object, ...], Rows]] = {}
 
 
-def start(name: str) -> int:
-    """Begin building ``name`` afresh beside its active rows; returns the new generation."""
+def start(name: str, *, verify: bool = False) -> int:
+    """Begin building ``name`` afresh beside its active rows; returns the new generation.
+
+    ``verify``: compare it with the live generation before it goes live, and hold it
+    for a decision if they differ (``held``, ``decide``)."""
     projection = get(name)
     locks.ensure(name)
     forget_rows(name)
@@ -68,6 +71,7 @@ def start(name: str) -> int:
         state.rebuild_generation = new
         state.rebuild_tx_id, state.rebuild_position = store.START.tx_id, store.START.position
         state.rebuild_started_at = timezone.now()
+        state.rebuild_verify, state.rebuild_held_at, state.rebuild_differences = verify, None, {}
         state.retry_at = None  # asked for by a person: try at once
         state.save()
     return new
@@ -83,12 +87,70 @@ def switch(projection: Projection, state: ProjectionState, now: dt.datetime) -> 
     state.retired_generation, state.retired_at = state.generation, now
     state.generation = state.rebuild_generation
     state.tx_id, state.position = state.rebuild_tx_id, state.rebuild_position
-    state.rebuild_generation = None
-    state.rebuild_tx_id = state.rebuild_position = 0
-    state.rebuild_started_at = None
+    _end_rebuild(state)
     state.updated_at = now
     state.forget_failure()  # a failure of the retired generation is history
     state.save()
+
+
+def _end_rebuild(state: ProjectionState) -> None:
+    state.rebuild_generation = None
+    state.rebuild_tx_id = state.rebuild_position = 0
+    state.rebuild_started_at = None
+    state.rebuild_verify, state.rebuild_held_at, state.rebuild_differences = False, None, {}
+
+
+def held(projection: Projection, state: ProjectionState, now: dt.datetime) -> bool:
+    """Whether a rebuild that has read to the head stays unswitched: a verified one
+    whose rows differ from the live ones (compared now, both at the same checkpoint,
+    holding the lock), until a decision; call holding the projection's lock."""
+    if not state.rebuild_verify:
+        return False
+    if state.rebuild_held_at is not None:
+        return True
+    assert state.rebuild_generation is not None
+    found = comparison.compare(projection, state.generation, state.rebuild_generation)
+    if not found.any:
+        return False
+    state.rebuild_held_at, state.rebuild_differences = now, found.as_json()
+    state.save(update_fields=["rebuild_held_at", "rebuild_differences"])
+    return True
+
+
+class NotHeld(Exception):
+    """The decision names a rebuild that is no longer waiting for one."""
+
+
+def decide(name: str, generation: int, decision: str, decided_by: str) -> RebuildDecision:
+    """Switch to a held rebuild or discard it, as a member of staff decided; the
+    differences are compared again first, outside the runners' lock (it can take a
+    while), and recorded with the decision."""
+    projection = get(name)
+    state = ProjectionState.objects.get(name=name)
+    if state.rebuild_generation != generation or state.rebuild_held_at is None:
+        raise NotHeld(f"{name} has no rebuild of generation {generation} waiting for a decision")
+    found = comparison.compare(projection, state.generation, generation)
+    with transaction.atomic():
+        state = locks.claim(name, wait=True)
+        assert state is not None
+        if state.rebuild_generation != generation or state.rebuild_held_at is None:
+            raise NotHeld(f"{name}'s rebuild of generation {generation} was decided meanwhile")
+        now = timezone.now()
+        if decision == RebuildDecision.SWITCH:
+            switch(projection, state, now)
+        else:
+            forget_rows(name)
+            _delete_generations(projection, only=generation)
+            _end_rebuild(state)
+            state.save()
+        return RebuildDecision.objects.create(
+            projection=name,
+            generation=generation,
+            decision=decision,
+            decided_by=decided_by,
+            decided_at=now,
+            differences=found.as_json(),
+        )
 
 
 def rows(projection: Projection, state: ProjectionState, *, live: bool = False) -> Rows:

@@ -130,6 +130,9 @@ def run_batch(
                     throughput.record(projection.name, batch.events, seconds, now)
                 return batch
             if track.rebuild:
+                # Both generations have read to the head: the live track went first.
+                if rebuilding.held(projection, state, now):
+                    return BatchResult(Outcome.HELD)
                 rebuilding.switch(projection, state, now)
                 return BatchResult(Outcome.SWITCHED)
         return BatchResult(Outcome.WAITING if waiting else Outcome.IDLE)
@@ -208,7 +211,9 @@ def _record_failure(
 
 def _caught_up(state: ProjectionState, log: Log) -> bool:
     """A lock-free glance: at the head, not rebuilding, nothing to retire (then skip the lock)."""
-    if state.rebuilding or state.retired_generation is not None:
+    if state.retired_generation is not None:
+        return False
+    if state.rebuilding and not (state.rebuild_held_at and state.rebuild_checkpoint >= log.head()):
         return False
     return state.checkpoint >= log.head()
 

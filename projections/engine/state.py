@@ -25,6 +25,11 @@ class ProjectionState(models.Model):
     rebuild_tx_id = models.BigIntegerField(default=0)
     rebuild_position = models.BigIntegerField(default=0)
     rebuild_started_at = models.DateTimeField(null=True, blank=True)
+    # A verified rebuild (projections/engine/comparison.py) goes live only without
+    # differences from the live generation; with some, it is held for a decision.
+    rebuild_verify = models.BooleanField(default=False)
+    rebuild_held_at = models.DateTimeField(null=True, blank=True)
+    rebuild_differences = models.JSONField(default=dict, blank=True)
     retired_generation = models.PositiveIntegerField(null=True, blank=True)
     retired_at = models.DateTimeField(null=True, blank=True)
     failed_track = models.CharField(max_length=16, blank=True)  # "live" or "rebuild"
@@ -62,6 +67,26 @@ class ProjectionState(models.Model):
         self.failures = 0
         self.failed_track = self.error = self.error_traceback = ""
         self.error_position = self.retry_at = self.failing_since = None
+
+
+class RebuildDecision(models.Model):
+    """A member of staff's decision on a verified rebuild held for its differences:
+    switch to it or discard it, with the differences as they were recomputed then."""
+
+    SWITCH, DISCARD = "switch", "discard"
+
+    projection = models.CharField(max_length=64)
+    generation = models.PositiveIntegerField()
+    decision = models.CharField(max_length=8, choices=[(SWITCH, "switch"), (DISCARD, "discard")])
+    decided_by = models.CharField(max_length=150)
+    decided_at = models.DateTimeField()
+    differences = models.JSONField()
+
+    class Meta:
+        ordering = ["-decided_at"]
+
+    def __str__(self) -> str:
+        return f"{self.decided_by} chose to {self.decision} {self.projection} {self.generation}"
 
 
 class ProjectionProgress(models.Model):

@@ -37,7 +37,8 @@ def advance(names: Sequence[str] = ()) -> runner.Report:
     )
 
 
-def rebuild(name: str) -> int:
-    """Start rebuilding ``name`` beside its active rows and get the runners going."""
-    rebuilding.start(name)
+def rebuild(name: str, verify: bool = False) -> int:
+    """Start rebuilding ``name`` beside its active rows and get the runners going;
+    ``verify``: compare before going live (projections/engine/comparison.py)."""
+    rebuilding.start(name, verify=verify)
     return catch_up(name)

@@ -21,6 +21,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError, SystemCheckError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils.module_loading import import_string
 
 from eventstore import chain, guards, sealing, store, verification
 from eventstore.models import Event, Seal, VerificationRun
@@ -432,3 +433,18 @@ def test_check_deploy_requires_a_32_byte_integrity_key(settings, key):
     settings.INTEGRITY_KEY = key
     with pytest.raises(SystemCheckError, match="INTEGRITY_KEY is not 32 bytes"):
         call_command("check", "--deploy", "--fail-level", "ERROR", tags=["security"])
+
+
+def test_the_log_is_sealed_hourly_by_a_django_q2_schedule(log, django_capture_on_commit_callbacks):
+    from django_q.models import Schedule
+
+    schedule = Schedule.objects.get(name="eventstore: seal")
+    assert (schedule.func, schedule.schedule_type, schedule.minutes) == (
+        "eventstore.sealing.seal_task",
+        Schedule.MINUTES,
+        60,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        import_string(schedule.func)()
+    assert Seal.objects.get().events == 12
+    assert verification.verify().clean

@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django_q.tasks import async_task
 
 from eventstore import store
-from projections.engine import rebuilding, runner
+from projections.engine import comparison, rebuilding, runner
 from projections.engine.progress import Progress
 from projections.engine.projection import UnknownProjection, get, names
 from projections.engine.reading import Log
@@ -39,14 +39,20 @@ class Command(BaseCommand):
             "--async", action="store_true", dest="run_async", help="as django-q2 tasks"
         )
         parser.add_argument("--batch-size", type=int, default=None, help="events per transaction")
+        parser.add_argument(
+            "--verify",
+            action="store_true",
+            help="compare the rebuilt rows with the live ones before switching; with "
+            "differences, keep them waiting for a decision in the admin (exit status 2)",
+        )
 
     def handle(self, *args: str, **options: Any) -> None:
         chosen = self._projections(options["names"], options["all"])
         if not options["run_async"]:
-            self._rebuild(chosen, options["batch_size"])
+            self._rebuild(chosen, options["batch_size"], options["verify"])
             return
         for name in chosen:
-            task_id = async_task(REBUILD_TASK, name, group="projections")
+            task_id = async_task(REBUILD_TASK, name, options["verify"], group="projections")
             self.stdout.write(f"{name}: rebuild queued (task {task_id})")
 
     def _projections(self, chosen: list[str], everything: bool) -> list[str]:
@@ -59,22 +65,30 @@ class Command(BaseCommand):
         except UnknownProjection as error:
             raise CommandError(str(error)) from None
 
-    def _rebuild(self, chosen: list[str], batch_size: int | None) -> None:
+    def _rebuild(self, chosen: list[str], batch_size: int | None, verify: bool) -> None:
         """Rebuild ``chosen`` together: each page of the log is read and decoded once
         for all of them."""
-        building = {name: rebuilding.start(name) for name in chosen}
+        building = {name: rebuilding.start(name, verify=verify) for name in chosen}
         for name, generation in building.items():
             self.stdout.write(f"{name}: building generation {generation}")
         progress = Progress(total=store.count_after(store.START))
         self._redraw = self.stdout.isatty()
         self._shown: int | None = None
         done = dict.fromkeys(building, 0)
+        self._held: list[str] = []
         with runner.cyclic_gc_paused():
             while building:
                 moved, live = self._round(building, done, batch_size)
                 self._report(progress, done, live)
                 if not moved:
                     time.sleep(PAUSE_SECONDS)
+        if self._held:
+            raise CommandError(
+                f"{', '.join(self._held)}: the rebuilt rows differ from the live ones; the "
+                "rebuild keeps catching up and waits for a decision (admin: Projection "
+                "health → Review, switch or discard)",
+                returncode=2,
+            )
 
     def _report(self, progress: Progress, done: dict[str, int], live: dict[str, int]) -> None:
         """The bar for the projection furthest behind, then the generations gone live."""
@@ -95,7 +109,14 @@ class Command(BaseCommand):
         for name in list(building):
             result = runner.run_batch(get(name), batch_size, log)
             moved = moved or result.may_have_more
-            if result.outcome in (Outcome.SWITCHED, Outcome.IDLE):
+            if result.outcome is Outcome.HELD:
+                self._line(f"{name}: generation {building.pop(name)} differs from the live one:")
+                state = ProjectionState.objects.get(name=name)
+                for line in comparison.describe(state.rebuild_differences):
+                    self._line(f"  {line}")
+                self._held.append(name)
+                done[name] = store.count_after(store.START)
+            elif result.outcome in (Outcome.SWITCHED, Outcome.IDLE):
                 # IDLE: another runner finished the rebuild and switched.
                 live[name] = building.pop(name)
             elif result.outcome is Outcome.FAILED and result.rebuilding:
