@@ -233,7 +233,7 @@ class VerificationRunAdmin(ReadOnlyModelAdmin):
 
     @admin.display(description="Outcome")
     def outcome(self, run: VerificationRun) -> SafeString:
-        if run.clean:
+        if run.is_clean:
             return format_html("{}", "no break")
         return format_html(
             '<span class="chronicle-verification-break">{} break(s): {}</span>',

@@ -164,5 +164,5 @@ class VerificationRun(models.Model):
         return f"verification of {self.scope} at {self.finished_at:%Y-%m-%d %H:%M}"
 
     @property
-    def clean(self) -> bool:
+    def is_clean(self) -> bool:
         return self.breaks == 0

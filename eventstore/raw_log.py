@@ -73,6 +73,7 @@ _COLUMNS = (
 def _rows(up_to: Checkpoint | None, wanted: set[str] | None, using: str) -> Iterator[Row]:
     connection = connections[using]
     recorder = recorders.for_connection(connection)
+    bounds: list[Any]
     bound, bounds = (
         ("1 = 1", [])
         if up_to is None

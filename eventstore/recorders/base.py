@@ -27,12 +27,9 @@ INSERT_COLUMNS = (
 
 def stored_instant(value: Any) -> dt.datetime:
     """A ``recorded_at`` as fetched (a datetime, or SQLite's text) as an aware datetime."""
-    if isinstance(value, dt.datetime):
-        parsed: dt.datetime | None = value
-    else:
-        parsed = parse_datetime(value)
-        if parsed is None:
-            raise ValueError(f"stored timestamp {value!r} is not a datetime")
+    parsed = value if isinstance(value, dt.datetime) else parse_datetime(value)
+    if parsed is None:
+        raise ValueError(f"stored timestamp {value!r} is not a datetime")
     return parsed if timezone.is_aware(parsed) else parsed.replace(tzinfo=dt.UTC)
 
 

@@ -102,7 +102,7 @@ def _rows(
     model: type[ReadModel], name: str, generation: int, columns: list[str]
 ) -> dict[Any, dict[str, Any]]:
     rows = model._default_manager.filter(**model.partition(name, generation)).values(*columns)
-    key = model._meta.get_field(model.key_field).attname
+    key = model._meta.get_field(model.key_field).get_attname()  # type: ignore[union-attr]
     return {row[key]: row for row in rows}
 
 

@@ -131,8 +131,9 @@ def decide(name: str, generation: int, decision: str, decided_by: str) -> Rebuil
         raise NotHeld(f"{name} has no rebuild of generation {generation} waiting for a decision")
     found = comparison.compare(projection, state.generation, generation)
     with transaction.atomic():
-        state = locks.claim(name, wait=True)
-        assert state is not None
+        claimed = locks.claim(name, wait=True)
+        assert claimed is not None
+        state = claimed
         if state.rebuild_generation != generation or state.rebuild_held_at is None:
             raise NotHeld(f"{name}'s rebuild of generation {generation} was decided meanwhile")
         now = timezone.now()

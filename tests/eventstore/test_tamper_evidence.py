@@ -108,7 +108,7 @@ def test_a_clean_log_verifies_clean_and_the_run_is_recorded(log, seal_now):
     assert report.clean, report.breaks
     assert report.events == 13 and report.seals == 1
     run = VerificationRun.objects.get()
-    assert run.clean and run.up_to_position == store.head().position
+    assert run.is_clean and run.up_to_position == store.head().position
 
 
 def test_a_hash_made_without_the_key_does_not_verify(log, settings):
