@@ -156,6 +156,8 @@ def test_rebuild_async_queues_tasks(db, monkeypatch):
         ("projections.engine.tasks.rebuild", "order_list"),
     ]
     assert "catalog: rebuild queued (task t1)" in output
+    run("rebuild_projections", "catalog", "--async", "--verify")
+    assert queued[-1] == ("projections.engine.tasks.rebuild", "catalog", True)
 
 
 def test_a_failing_rebuild_says_where_it_stopped(history, monkeypatch):

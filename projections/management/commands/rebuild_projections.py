@@ -52,7 +52,8 @@ class Command(BaseCommand):
             self._rebuild(chosen, options["batch_size"], options["verify"])
             return
         for name in chosen:
-            task_id = async_task(REBUILD_TASK, name, options["verify"], group="projections")
+            verified = (True,) if options["verify"] else ()
+            task_id = async_task(REBUILD_TASK, name, *verified, group="projections")
             self.stdout.write(f"{name}: rebuild queued (task {task_id})")
 
     def _projections(self, chosen: list[str], everything: bool) -> list[str]:
