@@ -124,6 +124,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("SQLITE_TEST_PATH") or None}
 else:
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME") or None}
+if os.environ.get("CHRONICLE_ARCHIVE_DATABASE_URL"):
+    # The same database as the archiver's role (README, production notes, "Archival").
+    DATABASES["archive"] = {
+        **dj_database_url.parse(os.environ["CHRONICLE_ARCHIVE_DATABASE_URL"]),
+        "TEST": {"MIRROR": "default"},
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -154,7 +160,19 @@ STORAGES = {
             "location": os.environ.get("CHRONICLE_SEAL_RECORDS_DIR") or BASE_DIR / "var" / "seals"
         },
     },
+    # Archive segments of closed streams (README, "Archival").
+    "archive": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": os.environ.get("CHRONICLE_ARCHIVE_DIR") or BASE_DIR / "var" / "archive"
+        },
+    },
 }
+# Which of STORAGES holds archive segments, and which database alias archival
+# deletes through: on PostgreSQL a role of its own, the only one granted DELETE on the
+# event table (CHRONICLE_ARCHIVE_DATABASE_URL; README, production notes).
+ARCHIVE_STORAGE = "archive"
+ARCHIVE_DATABASE = "archive" if os.environ.get("CHRONICLE_ARCHIVE_DATABASE_URL") else "default"
 STATICFILES_DIRS = [BASE_DIR / "static"]  # the site's own: its icon
 
 REST_FRAMEWORK = {

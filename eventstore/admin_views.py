@@ -24,8 +24,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from eventstore import shredding, verification
-from eventstore.models import Event, Seal
+from eventstore import archive, shredding, verification
+from eventstore.models import ArchivedStream, Event, Seal
 
 PAGE_SIZE = 100
 
@@ -160,7 +160,11 @@ def verification_status(stream_id: str | None = None) -> dict[str, Any]:
 def stream_page(model_admin: ModelAdmin, request: HttpRequest, stream_id: str) -> TemplateResponse:
     """All events of one stream in version order."""
     _require_view_permission(model_admin, request)
-    events = Event.objects.filter(stream_id=stream_id).order_by("version")
+    events: Any = Event.objects.filter(stream_id=stream_id).order_by("version")
+    archived = None
+    if not events.exists():
+        archived = ArchivedStream.objects.filter(stream_id=stream_id).first()
+        events = [_archived_event(row) for row in archive.stream_rows(stream_id)]
     summary = _summary(events)
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
     shown = list(page)
@@ -169,7 +173,7 @@ def stream_page(model_admin: ModelAdmin, request: HttpRequest, stream_id: str) -
         for e, data in zip(shown, revealed(shown), strict=True)
     ]
     context: dict[str, Any] = {"title": f"Stream {stream_id}", "crumb": f"Stream {stream_id}"}
-    context |= {"summary": summary, "page": page, "rows": rows}
+    context |= {"summary": summary, "page": page, "rows": rows, "archived": archived}
     context["verification"] = verification_status(stream_id)
     return _render(model_admin, request, "eventstore/admin/stream.html", context)
 
@@ -215,7 +219,33 @@ def _causal_rows(events: list[Event]) -> list[EventRow]:
     return rows
 
 
-def _summary(events: QuerySet[Event]) -> dict[str, Any]:
+def _archived_event(row: tuple[Any, ...]) -> Event:
+    """An archive segment's row (eventstore/archive.py) as an (unsaved) Event."""
+    return Event(
+        position=row[0],
+        event_id=row[1],
+        stream_id=row[2],
+        stream_type=row[3],
+        event_type=row[4],
+        schema_version=row[5],
+        data=json.loads(row[6]),
+        metadata=json.loads(row[7]),
+        version=row[8],
+        recorded_at=row[9],
+        correlation_id=row[10],
+        causation_id=row[11],
+        tx_id=row[12],
+        chain_hash=row[13],
+    )
+
+
+def _summary(events: QuerySet[Event] | list[Event]) -> dict[str, Any]:
+    if isinstance(events, list):
+        if not events:
+            raise Http404("No events match.")
+        instants = [e.recorded_at for e in events]
+        summary = {"count": len(events), "first": min(instants), "last": max(instants)}
+        return summary | {"first": timestamp(summary["first"]), "last": timestamp(summary["last"])}
     summary = events.aggregate(count=Count("pk"), first=Min("recorded_at"), last=Max("recorded_at"))
     if not summary["count"]:
         raise Http404("No events match.")

@@ -46,3 +46,12 @@ class OrderingConflict(EventStoreError):
             f"stream {stream_id!r} was appended to by a newer transaction; "
             "retry in a fresh transaction"
         )
+
+
+class StreamArchived(EventStoreError):
+    """The stream's events were archived (eventstore/archive.py): it is closed for good,
+    and nothing more can be appended to it."""
+
+    def __init__(self, stream_id: str) -> None:
+        super().__init__(f"stream {stream_id} is archived; it takes no more events")
+        self.stream_id = stream_id

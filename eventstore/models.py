@@ -127,6 +127,9 @@ class Seal(models.Model):
     sealed_at = models.DateTimeField()
     previous_hash = models.CharField(max_length=64, blank=True)
     seal_hash = models.CharField(max_length=64)
+    # The streams archived since the previous seal, by segment number: verify_events
+    # reads them from there (eventstore/archive.py).
+    archived = models.JSONField(default=dict)
 
     class Meta:
         ordering = ["number"]
@@ -166,3 +169,45 @@ class VerificationRun(models.Model):
     @property
     def is_clean(self) -> bool:
         return self.breaks == 0
+
+
+class ArchiveSegment(models.Model):
+    """A compressed, immutable file of whole closed streams moved out of the hot table
+    (eventstore/archive.py): its name in the archive storage, its SHA-256, and where
+    its events sit in the read order. Rows leave the event table only once the
+    segment was read back and verified (``verified_at``)."""
+
+    number = models.PositiveIntegerField(primary_key=True)
+    name = models.CharField(max_length=200)
+    sha256 = models.CharField(max_length=64)
+    events = models.BigIntegerField()
+    first_tx_id = models.BigIntegerField()
+    first_position = models.BigIntegerField()
+    last_tx_id = models.BigIntegerField()
+    last_position = models.BigIntegerField()
+    # The lowest and highest position in it: a position (an /api/events/ cursor) is
+    # looked up in the segments whose range holds it.
+    min_position = models.BigIntegerField()
+    max_position = models.BigIntegerField()
+    created_at = models.DateTimeField()
+    verified_at = models.DateTimeField(null=True, blank=True)
+    manifest = models.JSONField()
+
+    class Meta:
+        ordering = ["number"]
+
+    def __str__(self) -> str:
+        return f"archive segment {self.number} ({self.events} events)"
+
+
+class ArchivedStream(models.Model):
+    """A stream whose events live in an archive segment. It stays closed: the append
+    guard refuses it (docs/architecture.md, invariant 16)."""
+
+    stream_id = models.CharField(max_length=200, primary_key=True)
+    segment = models.ForeignKey(ArchiveSegment, on_delete=models.PROTECT, related_name="streams")
+    version = models.PositiveIntegerField()
+    head_hash = models.CharField(max_length=64, null=True)  # noqa: DJ001 (unchained head)
+
+    def __str__(self) -> str:
+        return f"{self.stream_id} in segment {self.segment_id}"

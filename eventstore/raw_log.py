@@ -144,3 +144,20 @@ def _fetch(connection: Any, sql: str, params: list[Any]) -> Iterable[Row]:
             chain_hash,
         ) in rows
     ]
+
+
+def from_segment(row: tuple[Any, ...]) -> Row:
+    """An archive segment's row (eventstore/archive.py) as the hash covers it."""
+    return Row(
+        row[2],
+        row[8],
+        row[0],
+        row[1],
+        row[3],
+        row[4],
+        row[5],
+        loads(row[6]),
+        loads(row[7]),
+        row[9],
+        row[13],
+    )

@@ -33,12 +33,16 @@ logger = logging.getLogger(__name__)
 STORAGE = "seals"
 
 
-def take_seal(*, using: str = DEFAULT_DB_ALIAS) -> Seal | None:
+def take_seal(
+    *, using: str = DEFAULT_DB_ALIAS, archived: dict[str, list[Any]] | None = None
+) -> Seal | None:
     """Seal the log up to its safe head; None when nothing was written since the last
-    seal (or another seal was taken at the same moment)."""
+    seal (or another seal was taken at the same moment). ``archived``: the streams
+    that just went to an archive segment, as ``{stream: [segment, version, head hash]}``
+    (eventstore/archive.py); sealed even when nothing else changed."""
     try:
         with transaction.atomic(using=using):
-            return _take_seal(using)
+            return _take_seal(using, archived or {})
     except IntegrityError:
         return None  # another worker took this number first: the log is sealed
 
@@ -50,11 +54,11 @@ def seal_task() -> None:
         logger.info("%s", seal)
 
 
-def _take_seal(using: str) -> Seal | None:
+def _take_seal(using: str, archived: dict[str, list[Any]]) -> Seal | None:
     last = Seal.objects.using(using).order_by("-number").first()
     after = Checkpoint(last.tx_id, last.position) if last else START
-    up_to = store.head(using=using)
-    if up_to <= after:
+    up_to = max(store.head(using=using), after)
+    if up_to <= after and not archived:
         return None
     heads, count = _heads_between(after, up_to, using)
     seal = Seal(
@@ -65,6 +69,7 @@ def _take_seal(using: str) -> Seal | None:
         events=(last.events if last else 0) + count,
         sealed_at=timezone.now(),
         previous_hash=last.seal_hash if last else "",
+        archived=archived,
     )
     seal.seal_hash = hash_of(seal)
     # Not update_or_create: a number taken meanwhile must fail, not be overwritten.
@@ -74,25 +79,37 @@ def _take_seal(using: str) -> Seal | None:
 
 
 def hash_of(seal: Seal) -> str:
-    return chain.sign(
-        {
-            "number": seal.number,
-            "tx_id": seal.tx_id,
-            "position": seal.position,
-            "heads": seal.heads,
-            "events": seal.events,
-            "sealed_at": chain.instant(seal.sealed_at),
-            "previous": seal.previous_hash,
-        }
-    )
+    content = {
+        "number": seal.number,
+        "tx_id": seal.tx_id,
+        "position": seal.position,
+        "heads": seal.heads,
+        "events": seal.events,
+        "sealed_at": chain.instant(seal.sealed_at),
+        "previous": seal.previous_hash,
+    }
+    if seal.archived:
+        content["archived"] = seal.archived
+    return chain.sign(content)
 
 
 def heads_at(seals: Iterable[Seal]) -> dict[str, tuple[int, str]]:
-    """Every stream's head as of the last of ``seals`` (in number order)."""
+    """Every stream's head as of the last of ``seals`` (in number order), archived
+    streams' included."""
     heads: dict[str, tuple[int, str]] = {}
     for seal in seals:
         heads.update((stream, (version, value)) for stream, (version, value) in seal.heads.items())
+        heads.update(
+            (stream, (version, value))
+            for stream, (_, version, value) in seal.archived.items()
+            if value is not None
+        )
     return heads
+
+
+def archived_at(seals: Iterable[Seal]) -> dict[str, int]:
+    """Which segment each stream archived by ``seals`` went to."""
+    return {stream: entry[0] for seal in seals for stream, entry in seal.archived.items()}
 
 
 def _heads_between(

@@ -28,15 +28,17 @@ from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from eventstore import after_commit, chain, recorders, shredding
+from eventstore import after_commit, archive, chain, recorders, shredding
 from eventstore.errors import (
     ConcurrencyError,
     DuplicateEventError,
     InvalidEvent,
     OrderingConflict,
+    StreamArchived,
 )
 from eventstore.recorders.base import (
     COLUMNS,
+    SEGMENT_TABLE,
     SNAPSHOT_TABLE,
     TABLE,
     NativeValues,
@@ -245,6 +247,8 @@ def _append_once(
         elif expected_version == ANY or head is None or head.version != expected_version:
             head = _read_head(cursor, stream_id)
             if expected_version != ANY and (head.version if head else 0) != expected_version:
+                if head is None and archive.archived_version(stream_id, using=connection.alias):
+                    raise StreamArchived(stream_id)
                 raise ConcurrencyError(stream_id, expected_version, head.version if head else 0)
         current = head.version if head else 0
         # One instant for the whole append, never before the stream's last event.
@@ -330,6 +334,8 @@ def _refused(
     after: int,
 ) -> AppendResult:
     """What a refused INSERT means: a replay (its original result), or an error."""
+    if archive.archived_version(stream_id, using=connection.alias):
+        raise StreamArchived(stream_id)
     actual = stream_version(stream_id, using=connection.alias)
     if actual != after:
         raise ConcurrencyError(stream_id, expected_version, actual)
@@ -388,10 +394,11 @@ def _replayed(connection: Any, stream_id: str, batch: list[EncodedEvent]) -> App
 
 
 def stream_version(stream_id: str, *, using: str = DEFAULT_DB_ALIAS) -> int:
-    """The stream's current version; 0 when it has no events."""
+    """The stream's current version (an archived stream's too); 0 when it has no events."""
     with connections[using].cursor() as cursor:
         cursor.execute(f"SELECT MAX(version) FROM {TABLE} WHERE stream_id = %s", [stream_id])
-        return cursor.fetchone()[0] or 0
+        version = cursor.fetchone()[0] or 0
+    return version or archive.archived_version(stream_id, using=using)
 
 
 def read_stream(
@@ -418,7 +425,18 @@ def read_stream(
         where.append("recorded_at <= %s")
         params.append(connection.ops.adapt_datetimefield_value(as_of))
     sql = f"SELECT {COLUMNS} FROM {TABLE} WHERE {' AND '.join(where)} ORDER BY version"
-    return _fetch(connection, sql, params)
+    events = _fetch(connection, sql, params)
+    if events:
+        return events
+    # No hot row: the stream may be archived (the whole stream goes at once).
+    rows = [
+        row
+        for row in archive.stream_rows(stream_id, using=using)
+        if row[8] >= from_version
+        and (to_version is None or row[8] <= to_version)
+        and (as_of is None or row[9] <= as_of)
+    ]
+    return _archived_events(connection, rows)
 
 
 def read_from_snapshot(
@@ -464,6 +482,11 @@ def read_from_snapshot(
                 None if at is None else StreamHead(version, chain_hash, stored_instant(at)),
             )
             rows = rows[1:]
+        if snapshot is None and not rows:
+            # Archived streams keep no snapshot (eventstore/archive.py).
+            archived = archive.stream_rows(stream_id, using=using)
+            rows_in = [row for row in archived if to_version is None or row[8] <= to_version]
+            return None, _archived_events(connection, rows_in)
         return snapshot, _events(connection, rows)
 
 
@@ -474,14 +497,44 @@ def read_all(
 
     On PostgreSQL only events of transactions older than every running one are
     returned, so an event that commits later can never land behind the checkpoint.
+    Archived events (eventstore/archive.py) are merged in where they were.
     """
     connection = connections[using]
     recorder = recorders.for_connection(connection)
+    nulls = ", ".join(["NULL"] * 10)
+    # One statement, so one snapshot, reads the hot rows and the segments holding
+    # archived rows after the checkpoint (marked by a NULL position): archiving
+    # records its segment and deletes its rows in one transaction, so a row is in
+    # one or the other.
     sql = (
-        f"SELECT {COLUMNS} FROM {TABLE} WHERE {recorder.after()}"
-        f"{recorder.horizon()} ORDER BY tx_id, position LIMIT %s"
+        f"SELECT * FROM (SELECT {COLUMNS} FROM {TABLE} WHERE {recorder.after()}"
+        f"{recorder.horizon()} ORDER BY tx_id, position LIMIT %s) AS hot"
+        f" UNION ALL SELECT NULL, NULL, name, {nulls}, sha256 FROM {SEGMENT_TABLE}"
+        f" WHERE {_segment_after(recorder)}"
     )
-    return _fetch(connection, sql, [after.tx_id, after.position, limit], refresh=True)
+    params = [after.tx_id, after.position, limit, after.tx_id, after.position]
+    with connection.cursor() as cursor:
+        recorder.refresh_horizon(connection, cursor)
+        recorder.prepare_read(cursor)
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    segments = [(row[2], row[13]) for row in rows if row[0] is None]
+    with _collector_paused():
+        if not segments:
+            return _events(connection, rows)
+        hot = _decode_rows(recorder.native_values, [row for row in rows if row[0] is not None])
+        archived = _decode_rows(None, archive.rows_after(segments, after, limit))
+        merged = sorted({e.position: e for e in [*hot, *archived]}.values(), key=_read_order)
+        return shredding.reveal(merged[:limit], using=connection.alias)
+
+
+def _segment_after(recorder: Any) -> str:
+    """``recorder.after()`` on the segments' last checkpoint."""
+    return str(recorder.after().replace("tx_id", "last_tx_id").replace("position", "last_position"))
+
+
+def _read_order(event: RecordedEvent) -> tuple[int, int]:
+    return (event.tx_id, event.position)
 
 
 def head(*, using: str = DEFAULT_DB_ALIAS) -> Checkpoint:
@@ -492,9 +545,13 @@ def head(*, using: str = DEFAULT_DB_ALIAS) -> Checkpoint:
     sql = f"SELECT tx_id, position FROM {TABLE}{where} ORDER BY tx_id DESC, position DESC LIMIT 1"
     with connection.cursor() as cursor:
         recorder.refresh_horizon(connection, cursor)
-        cursor.execute(sql, [])
-        row = cursor.fetchone()
-    return Checkpoint(*row) if row else START
+        cursor.execute(
+            f"SELECT * FROM ({sql}) AS hot UNION ALL SELECT last_tx_id, last_position"
+            f" FROM {SEGMENT_TABLE}",
+            [],
+        )
+        found = [Checkpoint(*row) for row in cursor.fetchall()]
+    return max(found, default=START)
 
 
 def checkpoint_of(position: int, *, using: str = DEFAULT_DB_ALIAS) -> Checkpoint | None:
@@ -502,18 +559,23 @@ def checkpoint_of(position: int, *, using: str = DEFAULT_DB_ALIAS) -> Checkpoint
     with connections[using].cursor() as cursor:
         cursor.execute(f"SELECT tx_id, position FROM {TABLE} WHERE position = %s", [position])
         row = cursor.fetchone()
-    return Checkpoint(*row) if row else None
+    return Checkpoint(*row) if row else archive.checkpoint_of(position, using=using)
 
 
 def count_after(checkpoint: Checkpoint, *, using: str = DEFAULT_DB_ALIAS) -> int:
-    """How many stored events (committed, safe or not yet) lie after ``checkpoint``."""
+    """How many stored events (committed, safe or not yet) lie after ``checkpoint``;
+    archived ones counted by whole segment, those that end after it."""
     connection = connections[using]
+    recorder = recorders.for_connection(connection)
+    after, in_segments = recorder.after(), _segment_after(recorder)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT COUNT(*) FROM {TABLE} WHERE {recorders.for_connection(connection).after()}",
-            [checkpoint.tx_id, checkpoint.position],
+            f"SELECT (SELECT COUNT(*) FROM {TABLE} WHERE {after}),"
+            f" (SELECT COALESCE(SUM(events), 0) FROM {SEGMENT_TABLE} WHERE {in_segments})",
+            [checkpoint.tx_id, checkpoint.position, checkpoint.tx_id, checkpoint.position],
         )
-        return int(cursor.fetchone()[0])
+        hot, archived = cursor.fetchone()
+        return int(hot) + int(archived)
 
 
 def _fetch(
@@ -541,6 +603,13 @@ def _collector_paused() -> Iterator[None]:
     finally:
         if collecting:
             gc.enable()
+
+
+def _archived_events(connection: Any, rows: list[tuple[Any, ...]]) -> list[RecordedEvent]:
+    """Rows of an archive segment (Python values already) as every read returns them."""
+    if not rows:
+        return []
+    return shredding.reveal(_decode_rows(None, rows), using=connection.alias)
 
 
 def _events(connection: Any, rows: list[tuple[Any, ...]]) -> list[RecordedEvent]:

@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils import timezone
 
-from eventstore import recorders, sealing, store
-from eventstore.models import Seal, VerificationRun
+from eventstore import archive, raw_log, recorders, sealing, store
+from eventstore.models import ArchiveSegment, Seal, VerificationRun
 from eventstore.raw_log import Row, hash_of, streams
 from eventstore.recorders.base import TABLE
 from eventstore.records import START, Checkpoint
@@ -43,6 +43,7 @@ KINDS = {
     "stream_missing": "stream missing since a seal",
     "seal_changed": "seal changed",
     "seal_missing": "seal missing",
+    "archive_changed": "archive segment changed",
 }
 # How far (in versions) an event's hash is tried at other versions to tell a
 # reordering from a change.
@@ -129,6 +130,7 @@ def verify(
         report.breaks += check_stream(rows, heads.get(stream), genesis.get(stream))
         if progress:
             progress(len(rows))
+    report.breaks += _check_archive(report, wanted, seals, heads, genesis, seen, using)
     for stream in sorted((set(heads) if wanted is None else wanted & set(heads)) - seen):
         report.breaks.append(
             Break(
@@ -141,6 +143,51 @@ def verify(
         )
     _record(report, using)
     return report
+
+
+def _check_archive(
+    report: Report,
+    wanted: set[str] | None,
+    seals: list[Seal],
+    heads: dict[str, tuple[int, str]],
+    genesis: dict[str, tuple[int, str]],
+    seen: set[str],
+    using: str,
+) -> list[Break]:
+    """Archived streams, read afresh from their segments: each segment against its
+    SHA-256, each stream's chain against its seals, and against the segment the seals
+    say it went to. A hot row of an archived stream is one inserted after archiving."""
+    found: list[Break] = []
+    sealed_in = sealing.archived_at(seals)
+    segments = {s.number: s for s in ArchiveSegment.objects.using(using)}
+    for number, stream_ids in sorted(archive.archived_streams(wanted, using).items()):
+        segment = segments[number]
+        try:
+            content = archive.read_segment(segment.name, segment.sha256, cached=False)
+        except archive.ArchiveCorrupted as error:
+            found.append(Break("archive_changed", "", None, None, str(error)))
+            seen.update(stream_ids)
+            continue
+        for stream in stream_ids:
+            rows = [raw_log.from_segment(row) for row in content.by_stream.get(stream, [])]
+            report.events += len(rows)
+            if stream in seen:
+                found.append(
+                    Break("inserted", stream, None, None, "it has hot events after its archiving")
+                )
+            seen.add(stream)
+            if sealed_in.get(stream, number) != number:
+                found.append(
+                    Break(
+                        "archive_changed",
+                        stream,
+                        None,
+                        None,
+                        f"sealed as archived in segment {sealed_in[stream]}, found in {number}",
+                    )
+                )
+            found += check_stream(rows, heads.get(stream), genesis.get(stream))
+    return found
 
 
 def check_seals(seals: list[Seal], outside: dict[int, str]) -> list[Break]:

@@ -237,6 +237,14 @@ CATALOGUE: Final[tuple[ProblemType, ...]] = (
         "Choose another username.",
     ),
     ProblemType(
+        "stream_archived",
+        409,
+        "Archived",
+        "The resource's history was moved to the archive: it is closed for good and takes "
+        "no more commands. It still reads as before.",
+        "Nothing to retry; an archived order or shipment is not reopened.",
+    ),
+    ProblemType(
         "concurrency_conflict",
         409,
         "Concurrency conflict",

@@ -14,6 +14,8 @@ from eventstore.records import EncodedEvent
 
 TABLE = "eventstore_event"
 SNAPSHOT_TABLE = "eventstore_snapshot"
+ARCHIVED_TABLE = "eventstore_archivedstream"
+SEGMENT_TABLE = "eventstore_archivesegment"
 COLUMNS = (
     "position, event_id, stream_id, stream_type, event_type, schema_version, data, "
     "metadata, version, recorded_at, correlation_id, causation_id, tx_id, chain_hash"

@@ -8,14 +8,15 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from eventstore.recorders.base import INSERT_COLUMNS, TABLE, NativeValues
+from eventstore.recorders.base import ARCHIVED_TABLE, INSERT_COLUMNS, TABLE, NativeValues
 from eventstore.records import EncodedEvent
 
 # The guarded append, one statement for a batch of any size: the batch comes as one
 # array per column (unnest), so the statement's text and its plan do not grow with
 # the batch. The guard: the stream is at the expected version, its last event was not
 # written by a newer transaction than this one (which would sort after this append in
-# the (tx_id, position) read order), and none of the event ids is stored already. The
+# the (tx_id, position) read order), none of the event ids is stored already, and the
+# stream is not archived (eventstore/archive.py: it stays closed). The
 # store chose the instant (never earlier than the stream's last event) and hashed it
 # into the chain, so it is stored as given.
 #
@@ -40,6 +41,7 @@ _INSERT = """
            AND COALESCE((SELECT tx_id FROM last), 0) <= pg_current_xact_id()::text::bigint
            AND NOT EXISTS (SELECT FROM {table}
                             WHERE event_id = ANY (ARRAY(SELECT event_id FROM new)))
+           AND NOT EXISTS (SELECT FROM {archived} WHERE stream_id = %s)
     ), head AS (
         INSERT INTO {table} ({columns}, recorded_at, tx_id)
         {select} WHERE new.n = 1
@@ -55,7 +57,7 @@ _SELECT = """SELECT new.event_id, %s, %s, new.event_type, new.schema_version, ne
                new.metadata::json, %s + new.n, new.correlation_id, new.causation_id,
                new.chain_hash, guard.at, guard.tx
           FROM new, guard"""
-_SQL = _INSERT.format(table=TABLE, columns=INSERT_COLUMNS, select=_SELECT)
+_SQL = _INSERT.format(table=TABLE, archived=ARCHIVED_TABLE, columns=INSERT_COLUMNS, select=_SELECT)
 
 # One event, the common case (most commands record one): the same guard, in a
 # statement that costs less to plan; ON CONFLICT DO NOTHING covers its id as well.
@@ -69,6 +71,7 @@ _INSERT_ONE = f"""
            %s::uuid, %s, %s::timestamptz, pg_current_xact_id()::text::bigint
      WHERE COALESCE((SELECT version FROM last), 0) = %s
        AND COALESCE((SELECT tx_id FROM last), 0) <= pg_current_xact_id()::text::bigint
+       AND NOT EXISTS (SELECT FROM {ARCHIVED_TABLE} WHERE stream_id = %s)
     ON CONFLICT DO NOTHING
     RETURNING position"""
 
@@ -149,6 +152,7 @@ class PostgreSQLRecorder:
                 chain_hash,
                 recorded_at,
                 after,
+                stream_id,
             ]
         events = [encoded.new for encoded in chunk]
         arrays = [
@@ -162,7 +166,7 @@ class PostgreSQLRecorder:
             _array(list(hashes)),
         ]
         row = [stream_id, stream_type, after]
-        return _SQL, [stream_id, *arrays, recorded_at, after, *row, *row]
+        return _SQL, [stream_id, *arrays, recorded_at, after, stream_id, *row, *row]
 
     def after(self) -> str:
         return "(tx_id, position) > (%s, %s)"

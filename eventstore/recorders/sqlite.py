@@ -9,6 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from eventstore.recorders.base import (
+    ARCHIVED_TABLE,
     INSERT_COLUMNS,
     TABLE,
     NativeValues,
@@ -24,6 +25,7 @@ _INSERT = """
     SELECT new.*, %s, 0
       FROM (VALUES {rows}) AS new
      WHERE (SELECT COALESCE(MAX(version), 0) FROM {table} WHERE stream_id = %s) = %s
+       AND NOT EXISTS (SELECT 1 FROM {archived} WHERE stream_id = %s)
     RETURNING position"""
 _ROW = "(%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)"
 
@@ -62,7 +64,10 @@ class SQLiteRecorder:
         recorded_at: dt.datetime,
     ) -> tuple[str, list[Any]]:
         sql = _INSERT.format(
-            table=TABLE, columns=INSERT_COLUMNS, rows=",".join([_ROW] * len(chunk))
+            table=TABLE,
+            archived=ARCHIVED_TABLE,
+            columns=INSERT_COLUMNS,
+            rows=",".join([_ROW] * len(chunk)),
         )
         params = event_params(self, stream_id, stream_type, chunk, hashes, after)
         return sql, [
@@ -70,6 +75,7 @@ class SQLiteRecorder:
             *params,
             stream_id,
             after,
+            stream_id,
         ]
 
     def after(self) -> str:

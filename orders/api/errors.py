@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from eventstore.errors import ConcurrencyError, OrderingConflict, StreamNotFound
+from eventstore.errors import ConcurrencyError, OrderingConflict, StreamArchived, StreamNotFound
 from eventstore.shredding import SubjectForgotten
 from orders.errors import DomainError
 from problems import NotFound, Problem
@@ -26,6 +26,7 @@ def domain_problem(error: DomainError) -> Problem:
 def register() -> None:
     translate(DomainError, domain_problem)
     translate(StreamNotFound, _stream_not_found)
+    translate(StreamArchived, _archived)
     # A personal field to encrypt for a customer whose key is destroyed.
     translate(SubjectForgotten, _forgotten)
     # Both are retryable: the handlers retried them, and the resource kept changing.
@@ -37,6 +38,17 @@ def _forgotten(error: SubjectForgotten) -> Problem:
     entry = BY_CODE["customer_forgotten"]
     return Problem(
         "the customer was forgotten", status=entry.status, code=entry.code, title=entry.title
+    )
+
+
+def _archived(error: StreamArchived) -> Problem:
+    entry = BY_CODE["stream_archived"]
+    kind, _, key = error.stream_id.partition("-")
+    return Problem(
+        f"{kind} {key} is archived and takes no more commands",
+        status=entry.status,
+        code=entry.code,
+        title=entry.title,
     )
 
 
