@@ -23,6 +23,7 @@ from bench import render
 
 # name -> module with run(options) -> list[Row]; a new benchmark is one more line.
 BENCHMARKS = {
+    "archive": "bench.archive_bench",
     "eventstore": "bench.eventstore_bench",
     "http": "bench.http_bench",
     "projections": "bench.projections_bench",
@@ -65,6 +66,10 @@ def main(argv: list[str]) -> None:
         "CHRONICLE_KEY_ENCRYPTION_KEY", "Y2hyb25pY2xlLWJlbmNoLXRocm93YXdheS1rZXktMzI="
     )
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    # Archive segments and seal records of the throwaway database: throwaway too.
+    files = tempfile.mkdtemp(prefix="chronicle-bench-")
+    os.environ.setdefault("CHRONICLE_ARCHIVE_DIR", os.path.join(files, "archive"))
+    os.environ.setdefault("CHRONICLE_SEAL_RECORDS_DIR", os.path.join(files, "seals"))
     # Installs bench/baseline, the plain endpoint the HTTP benchmark compares with.
     os.environ["CHRONICLE_BENCH"] = "1"
     with throwaway_database() as where:

@@ -348,13 +348,16 @@ def _manifest(number: int, name: str, sha256: str, rows: list[tuple[Any, ...]]) 
 
 def stream_rows(stream_id: str, using: str = DEFAULT_DB_ALIAS) -> list[tuple[Any, ...]]:
     """An archived stream's rows in version order (none if it is not archived)."""
-    archived = (
-        ArchivedStream.objects.using(using).select_related("segment").filter(stream_id=stream_id)
-    ).first()
-    if archived is None:
+    # The segment's name and hash only: its manifest is as long as its streams.
+    segment = (
+        ArchivedStream.objects.using(using)
+        .filter(stream_id=stream_id)
+        .values_list("segment__name", "segment__sha256")
+        .first()
+    )
+    if segment is None:
         return []
-    segment = archived.segment
-    return read_segment(segment.name, segment.sha256).by_stream.get(stream_id, [])
+    return read_segment(*segment).by_stream.get(stream_id, [])
 
 
 def archived_version(stream_id: str, using: str = DEFAULT_DB_ALIAS) -> int:
@@ -385,8 +388,8 @@ def checkpoint_of(position: int, using: str = DEFAULT_DB_ALIAS) -> Checkpoint | 
     segments = ArchiveSegment.objects.using(using).filter(
         min_position__lte=position, max_position__gte=position
     )
-    for segment in segments:
-        for row in read_segment(segment.name, segment.sha256).rows:
+    for name, sha256 in segments.values_list("name", "sha256"):
+        for row in read_segment(name, sha256).rows:
             if row[0] == position:
                 return Checkpoint(row[12], row[0])
     return None

@@ -159,7 +159,7 @@ def _check_archive(
     say it went to. A hot row of an archived stream is one inserted after archiving."""
     found: list[Break] = []
     sealed_in = sealing.archived_at(seals)
-    segments = {s.number: s for s in ArchiveSegment.objects.using(using)}
+    segments = {s.number: s for s in ArchiveSegment.objects.using(using).defer("manifest")}
     for number, stream_ids in sorted(archive.archived_streams(wanted, using).items()):
         segment = segments[number]
         try:
