@@ -226,3 +226,12 @@ def test_the_applications_role_cannot_delete_even_what_archival_may(history):
         cursor.execute("ROLLBACK TO SAVEPOINT as_app")
         cursor.execute("RESET ROLE")
     assert Event.objects.filter(stream_id=stream).exists()
+
+
+def test_a_command_that_meets_an_archived_stream_is_a_409_stream_archived():
+    from problems.handler import problem_exception_handler
+
+    response = problem_exception_handler(StreamArchived("order-123"), {})
+    assert response is not None
+    assert (response.status_code, response.data["code"]) == (409, "stream_archived")
+    assert response.data["detail"] == "order 123 is archived and takes no more commands"
