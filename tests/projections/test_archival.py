@@ -235,3 +235,24 @@ def test_a_command_that_meets_an_archived_stream_is_a_409_stream_archived():
     assert response is not None
     assert (response.status_code, response.data["code"]) == (409, "stream_archived")
     assert response.data["detail"] == "order 123 is archived and takes no more commands"
+
+
+def test_an_archived_orders_state_history_and_events_read_as_before(
+    history, staff, django_capture_on_commit_callbacks
+):
+    stream = next(s for s in archive.closed_streams(timezone.now()) if s.startswith("order-"))
+    order = stream.removeprefix("order-")
+    first = store.read_stream(stream)[0]
+    paths = [
+        f"/api/orders/{order}/state",
+        f"/api/orders/{order}/history",
+        f"/api/orders/{order}/events",
+    ]
+    as_of = {"as_of": first.recorded_at.isoformat()}
+    before = [staff.get(path).json() for path in paths]
+    then = staff.get(paths[0], **as_of).json()
+    assert then != before[0]  # the order as it was when created
+    archive_all_closed(django_capture_on_commit_callbacks)
+    assert not Event.objects.filter(stream_id=stream).exists()
+    assert [staff.get(path).json() for path in paths] == before
+    assert staff.get(paths[0], **as_of).json() == then
