@@ -501,7 +501,7 @@ def read_all(
     """
     connection = connections[using]
     recorder = recorders.for_connection(connection)
-    nulls = ", ".join(["NULL"] * 10)
+    nulls = ", ".join(["NULL"] * 9)
     # One statement, so one snapshot, reads the hot rows and the segments holding
     # archived rows after the checkpoint (marked by a NULL position): archiving
     # records its segment and deletes its rows in one transaction, so a row is in
@@ -509,7 +509,8 @@ def read_all(
     sql = (
         f"SELECT * FROM (SELECT {COLUMNS} FROM {TABLE} WHERE {recorder.after()}"
         f"{recorder.horizon()} ORDER BY tx_id, position LIMIT %s) AS hot"
-        f" UNION ALL SELECT NULL, NULL, name, {nulls}, sha256 FROM {SEGMENT_TABLE}"
+        f" UNION ALL SELECT NULL, NULL, name, {nulls}, {recorder.horizon_value()}, sha256"
+        f" FROM {SEGMENT_TABLE}"
         f" WHERE {_segment_after(recorder)}"
     )
     params = [after.tx_id, after.position, limit, after.tx_id, after.position]
@@ -522,8 +523,11 @@ def read_all(
     with _collector_paused():
         if not segments:
             return _events(connection, rows)
+        # Archived rows are old, but held to the same horizon as the hot ones.
+        horizon = next(row[12] for row in rows if row[0] is None)
         hot = _decode_rows(recorder.native_values, [row for row in rows if row[0] is not None])
-        archived = _decode_rows(None, archive.rows_after(segments, after, limit))
+        ahead = archive.rows_after(segments, after, limit)
+        archived = _decode_rows(None, [row for row in ahead if row[12] < horizon])
         merged = sorted({e.position: e for e in [*hot, *archived]}.values(), key=_read_order)
         return shredding.reveal(merged[:limit], using=connection.alias)
 

@@ -73,6 +73,11 @@ class Recorder(Protocol):
         """SQL (`` AND ...``) keeping the rows a reader may safely see now."""
         ...
 
+    def horizon_value(self) -> str:
+        """SQL for the transaction id below which a reader may safely see rows now (a
+        large number where every committed row is safe)."""
+        ...
+
     def refresh_horizon(self, connection: Any, cursor: Any) -> None:
         """Run before a query that uses ``horizon()``."""
         ...

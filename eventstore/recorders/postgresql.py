@@ -174,6 +174,9 @@ class PostgreSQLRecorder:
     def horizon(self) -> str:
         return f" AND tx_id < {_HORIZON}"
 
+    def horizon_value(self) -> str:
+        return _HORIZON
+
     def refresh_horizon(self, connection: Any, cursor: Any) -> None:
         # PostgreSQL caches what a transaction reads of pg_stat_activity until the
         # transaction ends: without a refresh, a transaction begun in another database
