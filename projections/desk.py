@@ -43,9 +43,9 @@ class Stuck:
 
     @property
     def can_skip(self) -> bool:
-        # A projection passes over the event; a process's parked work is only retried
-        # (skipping it would mean deciding what fulfillment does with the order).
-        return self.kind == "projection" and self.event is not None
+        # A projection passes over the event; a process passes over the parked step
+        # (the order's later events go on; what else the order needs, staff decide).
+        return self.event is not None
 
 
 def threshold() -> dt.timedelta:

@@ -249,6 +249,10 @@ class FulfillmentProcessManager:
         """Try the order's parked step again at the runner's next batch."""
         return memory.make_due(key)
 
+    def skip(self, key: str) -> RecordedEvent | None:
+        """Pass over the order's parked event; its later events go on."""
+        return memory.skip_parked(key, REACTIONS)
+
 
 process_manager = FulfillmentProcessManager()
 

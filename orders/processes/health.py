@@ -67,6 +67,13 @@ def retry_now(name: str) -> bool:
     return True
 
 
+def skip_parked(name: str, key: str) -> store.RecordedEvent | None:
+    """Pass over one piece of a process's parked work for good (the dead-letter desk's
+    Skip; the caller records who, when and why); the event it was parked at, or None
+    when nothing by that key is parked."""
+    return runner.skip(name, key)
+
+
 def retry_parked(name: str, key: str) -> bool:
     """Make one piece of a process's parked work due now (the dead-letter desk's Retry);
     False when nothing by that key is parked. Its runner is woken once this commits."""

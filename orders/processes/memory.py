@@ -140,6 +140,23 @@ def make_due(order_id: object) -> bool:
     return bool(parked.update(retry_at=timezone.now()))
 
 
+def skip_parked(order_id: object, triggers: Collection[str]) -> RecordedEvent | None:
+    """Pass over the order's parked event as if its step were done (the dead-letter
+    desk's Skip): the next event that waited behind it becomes due. None if the order
+    has nothing parked."""
+    try:
+        key = UUID(str(order_id))
+    except ValueError:
+        return None
+    process = Process.objects.select_for_update().filter(order_id=key).first()
+    if process is None or process.parked_version is None:
+        return None
+    skipped = _parked_event(process)
+    _move_to_next_waiting(process, triggers)
+    process.save()
+    return skipped
+
+
 def _move_to_next_waiting(process: Process, triggers: Collection[str]) -> None:
     """The parked event is done: park at the next event that waited behind it, if any."""
     assert process.parked_version is not None

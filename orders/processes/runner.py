@@ -101,6 +101,11 @@ class Subscriber(Protocol):
         """Make the parked work under ``key`` due now; False if there is none."""
         ...
 
+    def skip(self, key: str) -> store.RecordedEvent | None:
+        """Pass over the parked work under ``key`` for good; the event it was parked at,
+        or None if there is none."""
+        ...
+
 
 class UnknownSubscriber(LookupError):
     pass
@@ -139,6 +144,14 @@ def retry(name: str, key: str) -> bool:
     if found:
         transaction.on_commit(dispatch.wake)
     return found
+
+
+def skip(name: str, key: str) -> store.RecordedEvent | None:
+    """Pass over parked work for good: its later work goes on, the runners woken."""
+    skipped = get(name).skip(key)
+    if skipped is not None:
+        transaction.on_commit(dispatch.wake)
+    return skipped
 
 
 def run_batch(subscriber: Subscriber, batch_size: int | None = None) -> BatchResult:

@@ -38,7 +38,7 @@ from django_q.tasks import async_task
 from eventstore.admin_views import timestamp, verification_status
 from eventstore.subscriptions import skips
 from orders import temporal
-from orders.processes.health import is_process, retry_now, retry_parked
+from orders.processes.health import is_process, retry_now, retry_parked, skip_parked
 from projections import desk, event_catalog
 from projections.admin import time_travel
 from projections.admin.health_report import WINDOW, health_rows
@@ -172,6 +172,8 @@ def desk_skip(model_admin: ModelAdmin, request: HttpRequest) -> HttpResponseRedi
     later rebuilds pass over it too (eventstore/subscriptions/skips.py)."""
     _require_handle_stuck(request)
     reader, reason = request.POST.get("reader", ""), request.POST.get("reason", "").strip()
+    if is_process(reader):
+        return _skip_parked(request, reader, request.POST.get("key", ""), reason)
     with transaction.atomic():
         state = ProjectionState.objects.select_for_update().filter(name=reader).first()
         if state is None or state.error_position is None:
@@ -183,6 +185,21 @@ def desk_skip(model_admin: ModelAdmin, request: HttpRequest) -> HttpResponseRedi
         state.retry_at = None
         state.save(update_fields=["retry_at"])
     _enqueue(request, CATCH_UP_TASK, reader, f"“{reader}” skips event {state.error_position}.")
+    return redirect(_desk_url())
+
+
+def _skip_parked(request: HttpRequest, reader: str, key: str, reason: str) -> HttpResponseRedirect:
+    """A process passes over its parked step for an order, recorded like a projection's
+    skip (who, when, why) on the event's page."""
+    if not reason:
+        messages.error(request, "A skip needs a reason.")
+        return redirect(_desk_url())
+    with transaction.atomic():
+        skipped = skip_parked(reader, key)
+        if skipped is None:
+            raise Http404(f"no parked work {key!r} of {reader!r}")
+        skips.skip(reader, skipped.position, reason=reason, by=request.user.get_username())
+    messages.success(request, f"“{reader}” skips event {skipped.position} of {key}.")
     return redirect(_desk_url())
 
 

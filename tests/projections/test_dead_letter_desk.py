@@ -165,7 +165,7 @@ def test_parked_process_work_is_on_the_desk_and_retry_makes_it_due(
     row = page.split(stream, 1)[0].rsplit('id="stuck-fulfillment-', 1)[1] + page.split(stream, 1)[1]
     row = row.split("</tr>", 1)[0]
     assert "OrderPaid" in page and "label printer on fire" in row
-    assert f'action="{SKIP}"' not in row  # parked work is retried, not skipped
+    assert f'action="{SKIP}"' in row and f'action="{RETRY}"' in row
 
     monkeypatch.setitem(handlers.HANDLERS, c.CreateShipment, real)
     with django_capture_on_commit_callbacks(execute=True):
@@ -173,6 +173,37 @@ def test_parked_process_work_is_on_the_desk_and_retry_makes_it_due(
     assert response.status_code == 302
     run_fulfillment()
     assert stream not in desk_client.get(DESK).content.decode()
+
+
+def test_skipping_parked_work_passes_over_its_step_and_is_recorded_on_the_event(
+    desk_client, shop, monkeypatch, django_capture_on_commit_callbacks
+):
+    def create_shipment(command, uow):
+        raise RuntimeError("label printer on fire")
+
+    monkeypatch.setitem(handlers.HANDLERS, c.CreateShipment, create_shipment)
+    paid = execute(c.PayOrder(order_id=shop.pending, payment_id="pay-desk"))
+    run_fulfillment()
+    stream = reverse("admin:eventstore_event_stream", args=[f"order-{shop.pending}"])
+    assert stream in desk_client.get(DESK).content.decode()
+
+    form = {"reader": "fulfillment", "key": str(shop.pending), "reason": ""}
+    desk_client.post(SKIP, form)  # no reason: nothing happens
+    assert not SkippedEvent.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = desk_client.post(SKIP, {**form, "reason": "shipped by hand"})
+    assert response.status_code == 302
+    skip = SkippedEvent.objects.get(reader="fulfillment")
+    assert (skip.position, skip.reason, skip.skipped_by) == (
+        paid.position,
+        "shipped by hand",
+        "desk",
+    )
+    run_fulfillment()
+    assert stream not in desk_client.get(DESK).content.decode()
+    event_page = desk_client.get(reverse("admin:eventstore_event_change", args=[paid.position]))
+    assert "fulfillment</strong> skips it: “shipped by hand” (desk" in event_page.content.decode()
+    assert desk_client.post(SKIP, {**form, "reason": "again"}).status_code == 404
 
 
 def test_an_overdue_item_shows_in_red_on_the_index_and_is_counted_by_healthz(
