@@ -50,3 +50,12 @@ limit_request_fields = 2 * request_limits.MAX_HEADER_FIELDS
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = "-"
 errorlog = "-"
+
+
+def child_exit(server, worker):  # type: ignore[no-untyped-def]
+    """A dead worker's metrics files (prometheus-client's multiprocess mode,
+    config/metrics.py): its gauges stop counting; its counters stay summed in."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_q",
+    "django_prometheus",
     "eventstore",
     "orders",
     "projections",
@@ -69,6 +70,8 @@ if CHRONICLE_BENCH:
     INSTALLED_APPS.append("bench.baseline")
 
 MIDDLEWARE = [
+    # Django's request metrics for /metrics (django-prometheus), around everything else.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     # First: an over-long request line or header is a 414/431 problem before anything reads it.
     "config.request_limits.RequestLimitsMiddleware",
     # Every endpoint alike: a malformed X-Correlation-ID is a 400 before any view runs.
@@ -221,7 +224,13 @@ SPECTACULAR_SETTINGS = {
 # AUTH_TOKEN_TTL_HOURS. TRUSTED_PROXIES: how many reverse proxies in front append to
 # X-Forwarded-For (0: the client address is REMOTE_ADDR, the header is ignored).
 INSTALLED_APPS += ["axes", "knox", "accounts"]
-MIDDLEWARE += ["axes.middleware.AxesMiddleware"]  # last, as axes asks
+MIDDLEWARE += [
+    "axes.middleware.AxesMiddleware",  # last of Chronicle's, as axes asks
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
+# Who may scrape /metrics besides staff: a Prometheus server sending this token
+# (config/metrics.py). Unset: staff only.
+METRICS_TOKEN = os.environ.get("CHRONICLE_METRICS_TOKEN", "")
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",

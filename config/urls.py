@@ -9,6 +9,7 @@ from django.views.generic import RedirectView, TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.forms import LockedAdminLoginForm
+from config.metrics import metrics
 from orders.api import views as commands
 from orders.api.auth import AuthTokenApi, LogoutAllApi, LogoutApi
 from problems.handler import api_not_found
@@ -33,6 +34,7 @@ urlpatterns = [
     path("api/auth/token/", AuthTokenApi.as_view(), name="auth-token"),
     path("api/auth/logout/", LogoutApi.as_view(), name="auth-logout"),
     path("api/auth/logout-all/", LogoutAllApi.as_view(), name="auth-logout-all"),
+    path("metrics", metrics, name="metrics"),
     path("problems/", problem_index, name="problems"),
     path("problems/<slug:code>", problem_page, name="problem"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

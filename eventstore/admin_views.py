@@ -244,8 +244,11 @@ def _summary(events: QuerySet[Event] | list[Event]) -> dict[str, Any]:
         if not events:
             raise Http404("No events match.")
         instants = [e.recorded_at for e in events]
-        summary = {"count": len(events), "first": min(instants), "last": max(instants)}
-        return summary | {"first": timestamp(summary["first"]), "last": timestamp(summary["last"])}
+        return {
+            "count": len(events),
+            "first": timestamp(min(instants)),
+            "last": timestamp(max(instants)),
+        }
     summary = events.aggregate(count=Count("pk"), first=Min("recorded_at"), last=Max("recorded_at"))
     if not summary["count"]:
         raise Http404("No events match.")

@@ -28,7 +28,7 @@ from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from eventstore import after_commit, archive, chain, recorders, shredding
+from eventstore import after_commit, archive, chain, metrics, recorders, shredding
 from eventstore.errors import (
     ConcurrencyError,
     DuplicateEventError,
@@ -198,7 +198,7 @@ def _append_and_notify(
                 result = _append_once(
                     connection, stream_id, stream_type, batch, expected_version, head
                 )
-                _notify_on_commit(connection.alias)
+                _notify_on_commit(connection.alias, batch)
                 return result
     except IntegrityError as error:
         constraint = _violated_constraint(error)
@@ -216,7 +216,7 @@ def _append_and_notify(
         # Asked only now: inside the failed statement PostgreSQL would refuse any query.
         actual = stream_version(stream_id, using=connection.alias)
         raise ConcurrencyError(stream_id, expected_version, actual) from error
-    _notify_on_commit(connection.alias)
+    _notify_on_commit(connection.alias, batch)
     return result
 
 
@@ -349,9 +349,12 @@ def _refused(
     raise ConcurrencyError(stream_id, expected_version, actual)
 
 
-def _notify_on_commit(using: str) -> None:
-    """Run the configured hooks (e.g. waking the projection runners) once this commits:
-    asked of the background thread (``eventstore.after_commit``), or at once."""
+def _notify_on_commit(using: str, batch: list[EncodedEvent]) -> None:
+    """Count the events and run the configured hooks (e.g. waking the projection
+    runners) once this commits: asked of the background thread
+    (``eventstore.after_commit``), or at once."""
+    types = [encoded.new.event_type for encoded in batch]
+    transaction.on_commit(partial(metrics.appended, types), using=using, robust=True)
     hooks = _after_commit_hooks()
     if not hooks:
         return

@@ -17,6 +17,7 @@ from django.conf import settings
 
 from eventstore.errors import StreamNotFound
 from orders import commands as c
+from orders import metrics
 from orders.customer import Customer
 from orders.errors import InsufficientStock, OpenOrders, PlaintextHistory, UnknownReference
 from orders.events import OrderLine
@@ -29,7 +30,8 @@ from orders.unit_of_work import CommandResult, EventStoreUnitOfWork, Handler, Un
 
 def execute(command: c.Command, uow: UnitOfWork | None = None) -> CommandResult:
     """Run ``command`` through its handler in ``uow`` (by default, the event store's)."""
-    return (uow or EventStoreUnitOfWork()).run(command, HANDLERS[type(command)])
+    with metrics.measured(type(command).__name__):
+        return (uow or EventStoreUnitOfWork()).run(command, HANDLERS[type(command)])
 
 
 # Registration, catalog and stock

@@ -125,9 +125,10 @@ def run_batch(
                 rows = rebuilding.rows(projection, state, live=not track.rebuild)
                 skipped = log.skipped(projection.name)
                 batch = _apply(projection, state, track, events, now, log.decode, rows, skipped)
+                seconds = time.perf_counter() - started
                 if batch.events and not track.rebuild:
-                    seconds = time.perf_counter() - started
                     throughput.record(projection.name, batch.events, seconds, now)
+                throughput.BATCH_SECONDS.labels(projection.name, track.name).observe(seconds)
                 return batch
             if track.rebuild:
                 # Both generations have read to the head: the live track went first.

@@ -14,11 +14,19 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import F, Max, Sum
+from prometheus_client import Histogram
 
 from projections.engine.state import ProjectionProgress
 
 WINDOW = dt.timedelta(minutes=15)
 KEEP = dt.timedelta(hours=1)
+# Every batch's duration, live or rebuild, for /metrics (projections/metrics.py).
+BATCH_SECONDS = Histogram(
+    "chronicle_projection_batch_seconds",
+    "Seconds a projection's batch took, by projection and track (live or rebuild).",
+    ["projection", "track"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
 
 
 def record(name: str, events: int, seconds: float, now: dt.datetime) -> None:
