@@ -7,7 +7,9 @@ value as ``uuid5(NAMESPACE, value)``, with the value itself kept in each event's
 metadata under ``correlation_id_given`` (docs/architecture.md, "The flow of one
 command"). The same opaque id always maps to the same UUID, so the admin's
 correlation page gathers every request that sent it. Without the header a new UUID
-is made. Anything longer or not printable is a 400 ``invalid_correlation_id``.
+is made, or, when the request carries a W3C ``traceparent``, the UUID of its trace id
+(config/tracing.py): the trace and the correlation page then name one another.
+Anything longer or not printable is a 400 ``invalid_correlation_id``.
 """
 
 from __future__ import annotations
@@ -42,15 +44,28 @@ class Correlation:
         return None if _as_uuid(self.given) is not None else self.given
 
 
-def correlation_of(value: str | None) -> Correlation:
-    """The correlation a header value names (a new one when absent or empty); raises
-    ``ValueError`` for a value longer than ``MAX_LENGTH`` or not printable ASCII."""
+def correlation_of(value: str | None, traceparent: str | None = None) -> Correlation:
+    """The correlation a header value names (when absent or empty, the trace's, or a
+    new one); raises ``ValueError`` for a value longer than ``MAX_LENGTH`` or not
+    printable ASCII."""
     if not value:
-        made = uuid4()
+        made = _trace_of(traceparent) or uuid4()
         return Correlation(made, str(made))
     if not PRINTABLE.fullmatch(value):
         raise ValueError(f"{HEADER} must be 1 to {MAX_LENGTH} printable ASCII characters")
     return Correlation(_as_uuid(value) or uuid5(NAMESPACE, value), value)
+
+
+TRACEPARENT = re.compile(r"([0-9a-f]{2})-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}")
+
+
+def _trace_of(traceparent: str | None) -> UUID | None:
+    """The trace id of a W3C ``traceparent`` as a UUID; None if there is none valid
+    (version ff and the all-zero trace id are invalid)."""
+    match = TRACEPARENT.fullmatch((traceparent or "").strip())
+    if match is None or match.group(1) == "ff" or match.group(2) == "0" * 32:
+        return None
+    return UUID(match.group(2))
 
 
 def _as_uuid(value: str) -> UUID | None:
@@ -68,7 +83,9 @@ class CorrelationMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         try:
-            correlation = correlation_of(request.headers.get(HEADER))
+            correlation = correlation_of(
+                request.headers.get(HEADER), request.headers.get("traceparent")
+            )
         except ValueError as error:
             return _refused(str(error))
         request.correlation = correlation  # type: ignore[attr-defined]

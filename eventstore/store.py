@@ -27,6 +27,7 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from opentelemetry import trace
 
 from eventstore import after_commit, archive, chain, metrics, recorders, shredding
 from eventstore.errors import (
@@ -93,6 +94,8 @@ class Snapshot(NamedTuple):
     head: StreamHead | None
 
 
+tracer = trace.get_tracer("chronicle.eventstore")
+
 # Event ids per replay lookup.
 INSERT_CHUNK = 500
 # An ANY append that loses a race for the next version tries again: for ever when
@@ -144,6 +147,22 @@ def append(
     if len({new.event_id for new in batch}) != len(batch):
         raise DuplicateEventError("an event id appears twice in one append")
     connection = connections[using]
+    attributes: dict[str, str | int] = {
+        "chronicle.stream_id": stream_id,
+        "chronicle.events": len(batch),
+    }
+    with tracer.start_as_current_span("eventstore.append", attributes=attributes):
+        return _append_retrying(connection, stream_id, stream_type, batch, expected_version, head)
+
+
+def _append_retrying(
+    connection: Any,
+    stream_id: str,
+    stream_type: str,
+    batch: list[EncodedEvent],
+    expected_version: ExpectedVersion,
+    head: StreamHead | None,
+) -> AppendResult:
     for attempt in itertools.count(1):
         try:
             return _append_and_notify(

@@ -14,6 +14,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from django.conf import settings
+from opentelemetry import trace
 
 from eventstore.errors import StreamNotFound
 from orders import commands as c
@@ -27,10 +28,20 @@ from orders.shipment import Shipment
 from orders.status import PAID, PENDING
 from orders.unit_of_work import CommandResult, EventStoreUnitOfWork, Handler, UnitOfWork
 
+tracer = trace.get_tracer("chronicle.orders")
+
 
 def execute(command: c.Command, uow: UnitOfWork | None = None) -> CommandResult:
     """Run ``command`` through its handler in ``uow`` (by default, the event store's)."""
-    with metrics.measured(type(command).__name__):
+    name = type(command).__name__
+    attributes = {
+        "chronicle.command": name,
+        "chronicle.correlation_id": str(command.correlation_id),
+    }
+    with (
+        metrics.measured(name),
+        tracer.start_as_current_span(f"command {name}", attributes=attributes),
+    ):
         return (uow or EventStoreUnitOfWork()).run(command, HANDLERS[type(command)])
 
 

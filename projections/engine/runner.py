@@ -34,6 +34,7 @@ from uuid import UUID
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from opentelemetry import trace
 
 from eventstore import backoff, store
 from eventstore.subscriptions import faults
@@ -80,6 +81,9 @@ class Track:
         return waiting and state.failed_track == self.name
 
 
+tracer = trace.get_tracer("chronicle.projections")
+
+
 def batch_size(*, rebuild: bool) -> int:
     """Events per batch: a rebuild reads far behind the head, in bigger batches."""
     if rebuild:
@@ -104,6 +108,18 @@ def run_batch(
     once complete replaces it: rebuilding is also how a broken projection is mended.
     Pass the round's ``log`` to share pages and decoded events with other projections.
     """
+    with tracer.start_as_current_span(
+        "projection batch", attributes={"chronicle.projection": projection.name}
+    ) as span:
+        result = _run_batch(projection, batch_size, log)
+        span.set_attribute("chronicle.outcome", result.outcome.value)
+        span.set_attribute("chronicle.events", result.events)
+        return result
+
+
+def _run_batch(
+    projection: Projection, batch_size: int | None = None, log: Log | None = None
+) -> BatchResult:
     log = log or Log()
     if _caught_up(locks.ensure(projection.name), log):
         return BatchResult(Outcome.IDLE)
