@@ -240,16 +240,14 @@ def _archived_event(row: tuple[Any, ...]) -> Event:
 
 
 def _summary(events: QuerySet[Event] | list[Event]) -> dict[str, Any]:
-    if isinstance(events, list):
-        if not events:
-            raise Http404("No events match.")
+    if isinstance(events, list):  # an archived stream's (eventstore/archive.py)
         instants = [e.recorded_at for e in events]
-        return {
-            "count": len(events),
-            "first": timestamp(min(instants)),
-            "last": timestamp(max(instants)),
-        }
-    summary = events.aggregate(count=Count("pk"), first=Min("recorded_at"), last=Max("recorded_at"))
+        summary: dict[str, Any] = {"count": len(events), "first": min(instants, default=None)}
+        summary["last"] = max(instants, default=None)
+    else:
+        summary = events.aggregate(
+            count=Count("pk"), first=Min("recorded_at"), last=Max("recorded_at")
+        )
     if not summary["count"]:
         raise Http404("No events match.")
     return summary | {"first": timestamp(summary["first"]), "last": timestamp(summary["last"])}

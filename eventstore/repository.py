@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from contextlib import nullcontext
 from typing import Any, Generic, TypeVar
 from uuid import UUID, uuid4, uuid5
 
@@ -122,9 +123,10 @@ class Repository(Generic[A]):
             for index, event in enumerate(events)
         ]
         head = getattr(aggregate, _HEAD, None)
-        if not snapshot_due:
-            # The append is atomic on its own; an atomic block here would only add a
-            # savepoint (two round trips) inside every handler's transaction.
+        # The append is atomic on its own; an atomic block around it only when the
+        # snapshot must commit with it (elsewhere it would add a savepoint, two round
+        # trips, inside every handler's transaction).
+        with transaction.atomic(using=self.using) if snapshot_due else nullcontext():
             result = store.append(
                 aggregate.stream_id,
                 aggregate.stream_type,
@@ -133,16 +135,7 @@ class Repository(Generic[A]):
                 head=head,
                 using=self.using,
             )
-        else:
-            with transaction.atomic(using=self.using):
-                result = store.append(
-                    aggregate.stream_id,
-                    aggregate.stream_type,
-                    new_events,
-                    expected,
-                    head=head,
-                    using=self.using,
-                )
+            if snapshot_due:
                 self._write_snapshot(aggregate, result.head)
         setattr(aggregate, _HEAD, result.head)
         return result

@@ -192,47 +192,30 @@ def _check_archive(
 
 def check_seals(seals: list[Seal], outside: dict[int, str]) -> list[Break]:
     found: list[Break] = []
+
+    def seal_break(kind: str, detail: str) -> None:
+        found.append(Break(kind, "", None, None, detail))
+
     previous = ""
     for number, seal in enumerate(seals, start=1):
         if seal.number != number:
-            found.append(Break("seal_missing", "", None, None, f"seal {number} is missing"))
+            seal_break("seal_missing", f"seal {number} is missing")
         if seal.previous_hash != previous or sealing.hash_of(seal) != seal.seal_hash:
-            found.append(
-                Break("seal_changed", "", None, None, f"seal {seal.number} fails its hash")
-            )
+            seal_break("seal_changed", f"seal {seal.number} fails its hash")
         record = outside.get(seal.number)
         if record is None:
-            found.append(
-                Break(
-                    "seal_missing",
-                    "",
-                    None,
-                    None,
-                    f"seal {seal.number} has no record outside the database",
-                )
-            )
+            seal_break("seal_missing", f"seal {seal.number} has no record outside the database")
         elif record != seal.seal_hash:
-            found.append(
-                Break(
-                    "seal_changed",
-                    "",
-                    None,
-                    None,
-                    f"seal {seal.number} differs from its record outside the database",
-                )
+            seal_break(
+                "seal_changed", f"seal {seal.number} differs from its record outside the database"
             )
         previous = seal.seal_hash
     last = seals[-1].number if seals else 0
     for number in sorted(n for n in outside if n > last):
-        found.append(
-            Break(
-                "seal_missing",
-                "",
-                None,
-                None,
-                f"seal {number} is recorded outside the database but not in it: "
-                "the newest seals were deleted",
-            )
+        seal_break(
+            "seal_missing",
+            f"seal {number} is recorded outside the database but not in it: "
+            "the newest seals were deleted",
         )
     return found
 
