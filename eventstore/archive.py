@@ -371,17 +371,27 @@ def archived_version(stream_id: str, using: str = DEFAULT_DB_ALIAS) -> int:
 
 
 def rows_after(
-    segments: Iterable[tuple[str, str]], after: Checkpoint, limit: int
+    segments: Iterable[tuple[str, str, tuple[int, int]]],
+    after: Checkpoint,
+    limit: int,
+    *,
+    until: tuple[int, int] | None = None,
 ) -> list[tuple[Any, ...]]:
-    """The first ``limit`` rows after ``after`` in the read order, from the segments
-    named (name, sha256)."""
+    """The first ``limit`` rows after ``after`` (and not past ``until``) in the read
+    order, from the segments given as (name, sha256, first checkpoint). A segment
+    that starts past what is wanted is not read: a rebuild keeps only the few it is
+    passing through in memory."""
     found: list[tuple[Any, ...]] = []
     key = (after.tx_id, after.position)
-    for name, sha256 in segments:
+    for name, sha256, first in sorted(segments, key=lambda segment: segment[2]):
+        if until is not None and first > until:
+            break
+        if len(found) >= limit and first > _order(found[limit - 1]):
+            break
         segment = read_segment(name, sha256)
         start = bisect.bisect_right(segment.keys, key)
-        found += segment.rows[start : start + limit]
-    return sorted(found, key=_order)[:limit]
+        found = sorted([*found, *segment.rows[start : start + limit]], key=_order)[:limit]
+    return found
 
 
 def checkpoint_of(position: int, using: str = DEFAULT_DB_ALIAS) -> Checkpoint | None:

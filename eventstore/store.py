@@ -523,17 +523,17 @@ def read_all(
     """
     connection = connections[using]
     recorder = recorders.for_connection(connection)
-    nulls = ", ".join(["NULL"] * 9)
     # One statement, so one snapshot, reads the hot rows and the segments holding
-    # archived rows after the checkpoint (marked by a NULL position): archiving
-    # records its segment and deletes its rows in one transaction, so a row is in
-    # one or the other.
+    # archived rows after the checkpoint (marked by a NULL position; their name, first
+    # checkpoint and hash, and the read horizon, in the columns of like type):
+    # archiving records its segment and deletes its rows in one transaction, so a row
+    # is in one or the other.
     sql = (
         f"SELECT * FROM (SELECT {COLUMNS} FROM {TABLE} WHERE {recorder.after()}"
         f"{recorder.horizon()} ORDER BY tx_id, position LIMIT %s) AS hot"
-        f" UNION ALL SELECT NULL, NULL, name, {nulls}, {recorder.horizon_value()}, sha256"
-        f" FROM {SEGMENT_TABLE}"
-        f" WHERE {_segment_after(recorder)}"
+        f" UNION ALL SELECT NULL, NULL, name, NULL, NULL, first_tx_id, NULL, NULL,"
+        f" first_position, NULL, NULL, NULL, {recorder.horizon_value()}, sha256"
+        f" FROM {SEGMENT_TABLE} WHERE {_segment_after(recorder)}"
     )
     params = [after.tx_id, after.position, limit, after.tx_id, after.position]
     with connection.cursor() as cursor:
@@ -541,14 +541,18 @@ def read_all(
         recorder.prepare_read(cursor)
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    segments = [(row[2], row[13]) for row in rows if row[0] is None]
+    markers = [row for row in rows if row[0] is None]
     with _collector_paused():
-        if not segments:
+        if not markers:
             return _events(connection, rows)
+        hot_rows = [row for row in rows if row[0] is not None]
+        # A full hot page ends the merged page: segments starting after it are not read.
+        until = (hot_rows[-1][12], hot_rows[-1][0]) if len(hot_rows) == limit else None
+        segments = [(row[2], row[13], (row[5], row[8])) for row in markers]
+        ahead = archive.rows_after(segments, after, limit, until=until)
         # Archived rows are old, but held to the same horizon as the hot ones.
-        horizon = next(row[12] for row in rows if row[0] is None)
-        hot = _decode_rows(recorder.native_values, [row for row in rows if row[0] is not None])
-        ahead = archive.rows_after(segments, after, limit)
+        horizon = markers[0][12]
+        hot = _decode_rows(recorder.native_values, hot_rows)
         archived = _decode_rows(None, [row for row in ahead if row[12] < horizon])
         merged = sorted({e.position: e for e in [*hot, *archived]}.values(), key=_read_order)
         return shredding.reveal(merged[:limit], using=connection.alias)

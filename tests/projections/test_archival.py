@@ -256,3 +256,19 @@ def test_an_archived_orders_state_history_and_events_read_as_before(
     assert not Event.objects.filter(stream_id=stream).exists()
     assert [staff.get(path).json() for path in paths] == before
     assert staff.get(paths[0], **as_of).json() == then
+
+
+def test_several_segments_merge_into_the_log_in_its_order(
+    history, django_capture_on_commit_callbacks, settings
+):
+    log_before, tables_before = whole_log(), snapshot()
+    closed = archive.closed_streams(timezone.now() + dt.timedelta(seconds=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        for part in (closed[::3], closed[1::3], closed[2::3]):
+            archive.archive_streams(part)
+    assert ArchiveSegment.objects.count() == 3
+    assert whole_log() == log_before
+    settings.PROJECTIONS_BATCH_SIZE = 5  # rebuild pages that start and end inside segments
+    rebuild_all()
+    assert snapshot() == tables_before
+    assert verification.verify().clean
