@@ -523,24 +523,41 @@ def read_all(
     """
     connection = connections[using]
     recorder = recorders.for_connection(connection)
-    # One statement, so one snapshot, reads the hot rows and the segments holding
-    # archived rows after the checkpoint (marked by a NULL position; their name, first
-    # checkpoint and hash, and the read horizon, in the columns of like type):
-    # archiving records its segment and deletes its rows in one transaction, so a row
-    # is in one or the other.
-    sql = (
-        f"SELECT * FROM (SELECT {COLUMNS} FROM {TABLE} WHERE {recorder.after()}"
-        f"{recorder.horizon()} ORDER BY tx_id, position LIMIT %s) AS hot"
-        f" UNION ALL SELECT NULL, NULL, name, NULL, NULL, first_tx_id, NULL, NULL,"
-        f" first_position, NULL, NULL, NULL, {recorder.horizon_value()}, sha256"
-        f" FROM {SEGMENT_TABLE} WHERE {_segment_after(recorder)}"
+    # The hot page, then the segments holding archived rows after the checkpoint: in
+    # that order, a row archived meanwhile is in the page or in a segment read after
+    # it (archiving records its segment and deletes its rows in one transaction), and
+    # one in both is merged once. On PostgreSQL one statement reads both (marked by a
+    # NULL position; their name, first checkpoint and hash in the columns of like
+    # type), and the read horizon with them, which the archived rows are held to too.
+    segments_sql = (
+        f"SELECT NULL, NULL, name, NULL, NULL, first_tx_id, NULL, NULL, first_position, NULL,"
+        f" NULL, NULL, {{horizon}}, sha256 FROM {SEGMENT_TABLE} WHERE {_segment_after(recorder)}"
     )
-    params = [after.tx_id, after.position, limit, after.tx_id, after.position]
+    page = [after.tx_id, after.position, limit]
     with connection.cursor() as cursor:
         recorder.refresh_horizon(connection, cursor)
         recorder.prepare_read(cursor)
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
+        if recorder.horizon():
+            cursor.execute(
+                f"WITH horizon AS MATERIALIZED (SELECT {recorder.horizon_value()} AS tx)"
+                f" SELECT * FROM (SELECT {COLUMNS} FROM {TABLE} WHERE {recorder.after()}"
+                " AND tx_id < (SELECT tx FROM horizon) ORDER BY tx_id, position LIMIT %s)"
+                f" AS hot UNION ALL {segments_sql.format(horizon='(SELECT tx FROM horizon)')}",
+                [*page, after.tx_id, after.position],
+            )
+            rows = cursor.fetchall()
+        else:
+            cursor.execute(
+                f"SELECT {COLUMNS} FROM {TABLE} WHERE {recorder.after()}"
+                " ORDER BY tx_id, position LIMIT %s",
+                page,
+            )
+            rows = cursor.fetchall()
+            cursor.execute(
+                segments_sql.format(horizon=recorder.horizon_value()),
+                [after.tx_id, after.position],
+            )
+            rows += cursor.fetchall()
     markers = [row for row in rows if row[0] is None]
     with _collector_paused():
         if not markers:
