@@ -175,6 +175,9 @@ STORAGES = {
 # deletes through: on PostgreSQL a role of its own, the only one granted DELETE on the
 # event table (CHRONICLE_ARCHIVE_DATABASE_URL; README, production notes).
 ARCHIVE_STORAGE = "archive"
+# Events per archive segment at most: a first read of an archived stream decodes its
+# whole segment (a stream longer than this has one of its own).
+ARCHIVE_SEGMENT_EVENTS = int(os.environ.get("CHRONICLE_ARCHIVE_SEGMENT_EVENTS", "20000"))
 ARCHIVE_DATABASE = "archive" if os.environ.get("CHRONICLE_ARCHIVE_DATABASE_URL") else "default"
 STATICFILES_DIRS = [BASE_DIR / "static"]  # the site's own: its icon
 

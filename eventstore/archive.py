@@ -343,6 +343,39 @@ def _manifest(number: int, name: str, sha256: str, rows: list[tuple[Any, ...]]) 
     }
 
 
+def in_segments(
+    stream_ids: list[str], *, max_events: int, using: str = DEFAULT_DB_ALIAS
+) -> list[list[str]]:
+    """``stream_ids`` in groups of at most ``max_events`` events each (a stream longer
+    than that goes alone): one segment a group, so a first read of an archived stream
+    decodes a bounded file."""
+    counts = _counts(stream_ids, using)
+    groups: list[list[str]] = [[]]
+    size = 0
+    for stream in stream_ids:
+        count = counts.get(stream, 0)
+        if groups[-1] and size + count > max_events:
+            groups.append([])
+            size = 0
+        groups[-1].append(stream)
+        size += count
+    return [group for group in groups if group]
+
+
+def _counts(stream_ids: list[str], using: str) -> dict[str, int]:
+    found: dict[str, int] = {}
+    with connections[using].cursor() as cursor:
+        for start in range(0, len(stream_ids), CHUNK):
+            part = stream_ids[start : start + CHUNK]
+            cursor.execute(
+                f"SELECT stream_id, COUNT(*) FROM {TABLE}"
+                f" WHERE stream_id IN ({','.join(['%s'] * len(part))}) GROUP BY stream_id",
+                part,
+            )
+            found.update(cursor.fetchall())
+    return found
+
+
 # Reads
 
 

@@ -272,3 +272,19 @@ def test_several_segments_merge_into_the_log_in_its_order(
     rebuild_all()
     assert snapshot() == tables_before
     assert verification.verify().clean
+
+
+def test_a_run_writes_segments_of_bounded_size(
+    history, settings, django_capture_on_commit_callbacks
+):
+    settings.ARCHIVE_SEGMENT_EVENTS = 10
+    log_before = whole_log()
+    archive_all_closed(django_capture_on_commit_callbacks)
+    segments = list(ArchiveSegment.objects.all())
+    assert len(segments) > 1
+    longest = max(
+        len(store.read_stream(s))
+        for s in ArchivedStream.objects.values_list("stream_id", flat=True)
+    )
+    assert all(s.events <= max(10, longest) for s in segments)
+    assert whole_log() == log_before

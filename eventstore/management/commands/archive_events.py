@@ -36,23 +36,29 @@ class Command(BaseCommand):
         cutoff = _instant(options["closed_before"])
         using = settings.ARCHIVE_DATABASE
         streams = archive.closed_streams(cutoff, using=using)
-        events = _count(streams, using)
         if not streams:
             self.stdout.write(f"Nothing to archive: no closed stream ends before {cutoff}.")
             return
+        groups = archive.in_segments(
+            streams, max_events=settings.ARCHIVE_SEGMENT_EVENTS, using=using
+        )
         if options["dry_run"]:
             self.stdout.write(
-                f"Would archive {len(streams)} streams ({events} events) closed before {cutoff}."
+                f"Would archive {len(streams)} streams ({_count(streams, using)} events) "
+                f"closed before {cutoff}, in {len(groups)} segment(s)."
             )
             return
-        try:
-            segment = archive.archive_streams(streams, using=using)
-        except (archive.ArchiveCorrupted, archive.ArchiveRaced) as error:
-            raise CommandError(f"{error}; nothing left the event table") from None
-        self.stdout.write(
-            f"Archived {len(streams)} streams ({segment.events} events) into segment "
-            f"{segment.number}: {segment.name} (SHA-256 {segment.sha256[:16]}…)."
-        )
+        for group in groups:
+            try:
+                segment = archive.archive_streams(group, using=using)
+            except (archive.ArchiveCorrupted, archive.ArchiveRaced) as error:
+                raise CommandError(
+                    f"{error}; that segment's streams stayed in the event table"
+                ) from None
+            self.stdout.write(
+                f"Archived {len(group)} streams ({segment.events} events) into segment "
+                f"{segment.number}: {segment.name} (SHA-256 {segment.sha256[:16]}…)."
+            )
 
 
 def _instant(text: str) -> dt.datetime:
