@@ -235,11 +235,27 @@ def rebuild_review(model_admin: ModelAdmin, request: HttpRequest, name: str) -> 
         "title": f"Review the rebuild of {name}",
         "name": name,
         "state": state,
-        "comparison": found.as_json(),
+        "comparison": _as_text(found.as_json()),
         "can_rebuild": request.user.has_perm(REBUILD),
         "decisions": RebuildDecision.objects.filter(projection=name)[:10],
     }
     return _render(model_admin, request, "projections/admin/rebuild_review.html", context)
+
+
+def _as_text(comparison: dict[str, Any]) -> dict[str, Any]:
+    """The comparison with each sampled cell as JSON text (a dict reads as JSON, not
+    as Python's repr)."""
+
+    def text(value: Any) -> Any:
+        return json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else value
+
+    for table in comparison["tables"]:
+        samples = table["samples"]
+        for row in samples["changed"]:
+            row["columns"] = {c: [text(old), text(new)] for c, (old, new) in row["columns"].items()}
+        for kind in ("added", "removed"):
+            samples[kind] = [json.dumps(row, ensure_ascii=False) for row in samples[kind]]
+    return comparison
 
 
 @post_only
