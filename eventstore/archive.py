@@ -267,7 +267,8 @@ def archive_streams(stream_ids: list[str], *, using: str = DEFAULT_DB_ALIAS) -> 
             if connection.vendor == "postgresql":
                 # No append may slip in between the check below and the delete.
                 cursor.execute(f"LOCK TABLE {TABLE} IN SHARE ROW EXCLUSIVE MODE")
-            if _versions(cursor, stream_ids) != {s: h["versions"][1] for s, h in heads.items()}:
+            versions = _per_stream(cursor, "MAX(version)", stream_ids)
+            if versions != {s: h["versions"][1] for s, h in heads.items()}:
                 raise ArchiveRaced("a stream changed while it was archived; run again")
             segment = ArchiveSegment.objects.using(using).create(
                 number=number,
@@ -306,12 +307,13 @@ def archive_streams(stream_ids: list[str], *, using: str = DEFAULT_DB_ALIAS) -> 
     return segment
 
 
-def _versions(cursor: Any, stream_ids: list[str]) -> dict[str, int]:
+def _per_stream(cursor: Any, aggregate: str, stream_ids: list[str]) -> dict[str, int]:
+    """``aggregate`` (``MAX(version)``, ``COUNT(*)``) of each stream's rows."""
     found: dict[str, int] = {}
     for start in range(0, len(stream_ids), CHUNK):
         part = stream_ids[start : start + CHUNK]
         cursor.execute(
-            f"SELECT stream_id, MAX(version) FROM {TABLE}"
+            f"SELECT stream_id, {aggregate} FROM {TABLE}"
             f" WHERE stream_id IN ({','.join(['%s'] * len(part))}) GROUP BY stream_id",
             part,
         )
@@ -349,7 +351,8 @@ def in_segments(
     """``stream_ids`` in groups of at most ``max_events`` events each (a stream longer
     than that goes alone): one segment a group, so a first read of an archived stream
     decodes a bounded file."""
-    counts = _counts(stream_ids, using)
+    with connections[using].cursor() as cursor:
+        counts = _per_stream(cursor, "COUNT(*)", stream_ids)
     groups: list[list[str]] = [[]]
     size = 0
     for stream in stream_ids:
@@ -360,20 +363,6 @@ def in_segments(
         groups[-1].append(stream)
         size += count
     return [group for group in groups if group]
-
-
-def _counts(stream_ids: list[str], using: str) -> dict[str, int]:
-    found: dict[str, int] = {}
-    with connections[using].cursor() as cursor:
-        for start in range(0, len(stream_ids), CHUNK):
-            part = stream_ids[start : start + CHUNK]
-            cursor.execute(
-                f"SELECT stream_id, COUNT(*) FROM {TABLE}"
-                f" WHERE stream_id IN ({','.join(['%s'] * len(part))}) GROUP BY stream_id",
-                part,
-            )
-            found.update(cursor.fetchall())
-    return found
 
 
 # Reads

@@ -86,12 +86,15 @@ def _after_commit_hooks_at_once(settings):
 
 
 @pytest.fixture(autouse=True)
-def _seal_records_in_a_temporary_folder(settings, tmp_path_factory):
+def _seals_and_segments_in_temporary_folders(settings, tmp_path_factory):
     # Each test's seals have outside records of their own (eventstore/sealing.py):
     # another test's records would read as seals deleted from this test's database.
+    # Archive segments too (eventstore/archive.py), and no segment cached from another.
     storages = {**settings.STORAGES}
-    storages["seals"] = {
-        **storages["seals"],
-        "OPTIONS": {"location": str(tmp_path_factory.mktemp("seals"))},
-    }
+    for name in ("seals", "archive"):
+        location = str(tmp_path_factory.mktemp(name))
+        storages[name] = {**storages[name], "OPTIONS": {"location": location}}
     settings.STORAGES = storages
+    from eventstore import archive  # a model module: imported once Django is set up
+
+    archive._read_segment.cache_clear()

@@ -22,18 +22,6 @@ from tests.projections.test_rebuild import busy_history, rebuild_all, snapshot
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _segments_in_a_temporary_folder(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "archive": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path / "archive")},
-        },
-    }
-    archive._read_segment.cache_clear()
-
-
 @pytest.fixture
 def history(shop):
     busy_history(shop, orders=9)

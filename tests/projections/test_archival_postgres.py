@@ -24,18 +24,6 @@ def _parcels_close_once_delivered(monkeypatch):
     monkeypatch.setitem(archive._closing, "parcel", frozenset({"Delivered"}))
 
 
-@pytest.fixture(autouse=True)
-def _segments_in_a_temporary_folder(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "archive": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path / "archive")},
-        },
-    }
-    archive._read_segment.cache_clear()
-
-
 def closed_parcels(count: int) -> list[str]:
     streams = [f"parcel-{n:04d}" for n in range(count)]
     for stream in streams:
