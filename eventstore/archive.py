@@ -44,7 +44,7 @@ from django.utils import timezone
 
 from eventstore import recorders
 from eventstore.models import ArchivedStream, ArchiveSegment
-from eventstore.recorders.base import COLUMNS, SNAPSHOT_TABLE, TABLE, stored_instant
+from eventstore.recorders.base import COLUMNS, SNAPSHOT_TABLE, TABLE, native_row, uuid_value
 from eventstore.records import Checkpoint
 
 # Stream types and the event types that close a stream of that type: a stream whose
@@ -121,33 +121,8 @@ def _hot_rows(stream_ids: list[str], using: str) -> list[tuple[Any, ...]]:
                 f" WHERE stream_id IN ({','.join(['%s'] * len(part))})",
                 part,
             )
-            rows += [_native(row) for row in cursor.fetchall()]
+            rows += [native_row(row) for row in cursor.fetchall()]
     return sorted(rows, key=_order)
-
-
-def _native(row: tuple[Any, ...]) -> tuple[Any, ...]:
-    pos, event_id, stream, stream_type, type_, schema, data, meta, version, at = row[:10]
-    corr, caus, tx, h = row[10:]
-    return (
-        pos,
-        _uuid(event_id),
-        stream,
-        stream_type,
-        type_,
-        schema,
-        data,
-        meta,
-        version,
-        stored_instant(at),
-        _uuid(corr),
-        _uuid(caus),
-        tx,
-        h,
-    )
-
-
-def _uuid(value: Any) -> UUID | None:
-    return value if value is None or isinstance(value, UUID) else UUID(str(value))
 
 
 def _order(row: tuple[Any, ...]) -> tuple[int, int]:
@@ -187,8 +162,8 @@ def _row(line: dict[str, Any]) -> tuple[Any, ...]:
         line["metadata"],
         line["version"],
         dt.datetime.fromisoformat(line["recorded_at"]),
-        _uuid(line["correlation_id"]),
-        _uuid(line["causation_id"]),
+        uuid_value(line["correlation_id"]),
+        uuid_value(line["causation_id"]),
         line["tx_id"],
         line["chain_hash"],
     )

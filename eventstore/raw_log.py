@@ -11,7 +11,7 @@ from uuid import UUID
 from django.db import connections
 
 from eventstore import chain, recorders
-from eventstore.recorders.base import TABLE, stored_instant
+from eventstore.recorders.base import COLUMNS, TABLE, native_row
 from eventstore.records import Checkpoint
 from eventstore.serialization import loads
 
@@ -64,12 +64,6 @@ def streams(
         yield current[0].stream_id, current
 
 
-_COLUMNS = (
-    "stream_id, version, position, event_id, stream_type, event_type, schema_version, "
-    "data, metadata, recorded_at, chain_hash"
-)
-
-
 def _rows(up_to: Checkpoint | None, wanted: set[str] | None, using: str) -> Iterator[Row]:
     connection = connections[using]
     recorder = recorders.for_connection(connection)
@@ -86,7 +80,7 @@ def _rows(up_to: Checkpoint | None, wanted: set[str] | None, using: str) -> Iter
             part = names[start : start + STREAMS_PER_QUERY]
             yield from _fetch(
                 connection,
-                f"SELECT {_COLUMNS} FROM {TABLE} WHERE {bound}"
+                f"SELECT {COLUMNS} FROM {TABLE} WHERE {bound}"
                 f" AND stream_id IN ({','.join(['%s'] * len(part))}){order}",
                 [*bounds, *part],
             )
@@ -100,7 +94,7 @@ def _rows(up_to: Checkpoint | None, wanted: set[str] | None, using: str) -> Iter
         page = list(
             _fetch(
                 connection,
-                f"SELECT {_COLUMNS} FROM {TABLE} WHERE {where}{order} LIMIT {PAGE}",
+                f"SELECT {COLUMNS} FROM {TABLE} WHERE {where}{order} LIMIT {PAGE}",
                 params,
             )
         )
@@ -116,38 +110,12 @@ def _fetch(connection: Any, sql: str, params: list[Any]) -> Iterable[Row]:
         recorder.prepare_read(cursor)
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    return [
-        Row(
-            stream_id,
-            version,
-            position,
-            event_id if isinstance(event_id, UUID) else UUID(event_id),
-            stream_type,
-            event_type,
-            schema_version,
-            loads(data),
-            loads(metadata),
-            stored_instant(recorded_at),
-            chain_hash,
-        )
-        for (
-            stream_id,
-            version,
-            position,
-            event_id,
-            stream_type,
-            event_type,
-            schema_version,
-            data,
-            metadata,
-            recorded_at,
-            chain_hash,
-        ) in rows
-    ]
+    return [from_native(native_row(row)) for row in rows]
 
 
-def from_segment(row: tuple[Any, ...]) -> Row:
-    """An archive segment's row (eventstore/archive.py) as the hash covers it."""
+def from_native(row: tuple[Any, ...]) -> Row:
+    """A stored row in Python values (``native_row``; an archive segment's rows are
+    already) as the hash covers it."""
     return Row(
         row[2],
         row[8],
@@ -161,3 +129,9 @@ def from_segment(row: tuple[Any, ...]) -> Row:
         row[9],
         row[13],
     )
+
+
+def sealed_value(row: Row, previous: str | None) -> str:
+    """What a seal holds for ``row`` as its stream's head: its chain hash, or for an
+    event recorded before chaining, the hash it would have had after ``previous``."""
+    return row.chain_hash or hash_of(row, previous)

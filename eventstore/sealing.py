@@ -146,7 +146,7 @@ def _unchained_head(stream_id: str, version: int, using: str) -> str:
         for row in rows:
             if row.version > version:
                 break
-            value = row.chain_hash or raw_log.hash_of(row, value)
+            value = raw_log.sealed_value(row, value)
     if value is None:
         raise AssertionError(f"{stream_id} has no version {version}")
     return value

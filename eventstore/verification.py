@@ -169,7 +169,7 @@ def _check_archive(
             seen.update(stream_ids)
             continue
         for stream in stream_ids:
-            rows = [raw_log.from_segment(row) for row in content.by_stream.get(stream, [])]
+            rows = [raw_log.from_native(row) for row in content.by_stream.get(stream, [])]
             report.events += len(rows)
             if stream in seen:
                 found.append(
@@ -260,11 +260,9 @@ def check_stream(
                         "it has no chain hash, and is not covered by the genesis seal",
                     )
                 )
-            value = hash_of(row, value)
-        else:
-            if not after_gap and hash_of(row, linked) != row.chain_hash:
-                found.append(_mismatch(rows, index, sealed))
-            value = row.chain_hash
+        elif not after_gap and hash_of(row, linked) != row.chain_hash:
+            found.append(_mismatch(rows, index, sealed))
+        value = raw_log.sealed_value(row, value)
         after_gap = False
         linked = row.chain_hash
         values[row.version] = value

@@ -28,8 +28,8 @@ from typing import Any, Generic, TypeVar
 from uuid import UUID
 
 from django.db import IntegrityError, transaction
-from opentelemetry import trace
 
+from config import tracing
 from eventstore import store
 from eventstore.aggregate import Aggregate
 from eventstore.errors import ConcurrencyError, OrderingConflict, StreamNotFound
@@ -189,10 +189,10 @@ class EventStoreAggregates(Aggregates[A]):
         }
         if cmd.correlation_id_given is not None:
             metadata["correlation_id_given"] = cmd.correlation_id_given
-        # The trace that recorded it (config/tracing.py), when one is being recorded.
-        span = trace.get_current_span().get_span_context()
-        if span.is_valid and span.trace_flags.sampled:
-            metadata["trace_id"] = format(span.trace_id, "032x")
+        # The trace that recorded it, when one is being recorded.
+        trace_id = tracing.current_trace_id()
+        if trace_id is not None:
+            metadata["trace_id"] = trace_id
         saved = self.repository.save(
             aggregate,
             command_id=cmd.command_id,

@@ -35,6 +35,34 @@ def stored_instant(value: Any) -> dt.datetime:
     return parsed if timezone.is_aware(parsed) else parsed.replace(tzinfo=dt.UTC)
 
 
+def uuid_value(value: Any) -> UUID | None:
+    """A fetched UUID (psycopg's UUID, or SQLite's hex text) as a UUID."""
+    return value if value is None or isinstance(value, UUID) else UUID(str(value))
+
+
+def native_row(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A row fetched as ``COLUMNS`` with its UUIDs and instant as Python values on any
+    backend (``data`` and ``metadata`` stay the stored text)."""
+    pos, event_id, stream, stream_type, type_, schema, data, meta, version, at = row[:10]
+    corr, caus, tx, chain_hash = row[10:]
+    return (
+        pos,
+        uuid_value(event_id),
+        stream,
+        stream_type,
+        type_,
+        schema,
+        data,
+        meta,
+        version,
+        stored_instant(at),
+        uuid_value(corr),
+        uuid_value(caus),
+        tx,
+        chain_hash,
+    )
+
+
 class Recorder(Protocol):
     # Whether an append may be one INSERT outside any transaction.
     single_statement_appends: bool
