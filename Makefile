@@ -35,7 +35,7 @@ lint: install
 	$(VENV)/bin/lint-imports --no-cache
 
 typecheck: install
-	$(VENV)/bin/mypy eventstore orders projections
+	$(VENV)/bin/mypy eventstore orders projections webhooks
 
 bench: install
 	$(PY) -m bench $(BENCH_ARGS)

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "eventstore",
     "orders",
     "projections",
+    "webhooks",
 ]
 
 # The HTTP benchmark's baseline endpoint (bench/baseline); never installed otherwise.
@@ -261,7 +262,11 @@ AXES_VERBOSE = False
 # Chronicle's own knobs.
 SHOP_CURRENCY = os.environ.get("SHOP_CURRENCY", "EUR")
 # Called after every transaction that appended events commits.
-EVENTSTORE_AFTER_COMMIT = ["orders.processes.dispatch.wake", "projections.engine.dispatch.wake"]
+EVENTSTORE_AFTER_COMMIT = [
+    "orders.processes.dispatch.wake",
+    "projections.engine.dispatch.wake",
+    "webhooks.dispatch.wake",
+]
 # On a background thread of each process, coalesced, so a command's request runs none
 # of their statements (eventstore/after_commit.py); at once in django-q2's sync mode.
 EVENTSTORE_AFTER_COMMIT_IN_BACKGROUND = env_bool(
@@ -269,6 +274,18 @@ EVENTSTORE_AFTER_COMMIT_IN_BACKGROUND = env_bool(
 )
 # What `manage.py catch_up` (projections) runs for the process managers, first.
 CATCH_UP_PROCESSES = "orders.processes.runner.advance"
+# Webhooks (webhooks/): a delivery's time limit, the answer read at most, attempts
+# before an event is parked on the dead-letter desk and the backoff between them.
+WEBHOOKS_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOKS_TIMEOUT_SECONDS", "5"))
+WEBHOOKS_RESPONSE_LIMIT_BYTES = 4096
+WEBHOOKS_MAX_ATTEMPTS = int(os.environ.get("WEBHOOKS_MAX_ATTEMPTS", "10"))
+WEBHOOKS_RETRY_BASE_SECONDS = float(os.environ.get("WEBHOOKS_RETRY_BASE_SECONDS", "1"))
+WEBHOOKS_RETRY_MAX_SECONDS = float(os.environ.get("WEBHOOKS_RETRY_MAX_SECONDS", "60"))
+WEBHOOKS_SECONDS_PER_TASK = float(os.environ.get("WEBHOOKS_SECONDS_PER_TASK", "30"))
+# Off: a target on a private, loopback or link-local address is refused (webhooks/targets.py).
+WEBHOOKS_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", False)
+# What else `rotate_key_encryption_key` rewraps beside the data keys.
+KEY_ENCRYPTION_REWRAPS = ["webhooks.secrets.rewrap"]
 EVENTSTORE_SNAPSHOT_EVERY = int(os.environ.get("EVENTSTORE_SNAPSHOT_EVERY", "50"))
 PROJECTIONS_BATCH_SIZE = int(os.environ.get("PROJECTIONS_BATCH_SIZE", "500"))
 # The dead-letter desk: an item stuck this long shows in red on the admin index and is
@@ -303,6 +320,15 @@ Q_CLUSTER = {
     "orm": "default",
     "ack_failures": True,
     "save_limit": 1000,
+}
+# The webhooks' own cluster (`manage.py webhooks_worker`): a slow target takes only its
+# workers, never the projections' or the process managers'.
+Q_CLUSTER["ALT_CLUSTERS"] = {
+    "webhooks": {
+        "workers": int(os.environ.get("WEBHOOKS_WORKERS", "2")),
+        "timeout": 120,
+        "retry": 180,
+    }
 }
 if REDIS_URL:
     Q_CLUSTER.pop("orm")

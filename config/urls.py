@@ -58,6 +58,7 @@ urlpatterns = [
     ),
     path("", include("orders.api.urls")),
     path("", include("projections.api.urls")),
+    path("", include("webhooks.urls")),
     re_path(r"^api/", api_not_found, name="api-not-found"),
 ]
 

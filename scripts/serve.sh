@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs the web server and one django-q2 cluster side by side, then prints a short
-# banner (URL, login, API docs, how to stop) once the server answers; Ctrl-C stops both.
+# Runs the web server, the main django-q2 cluster and the webhooks' cluster side by
+# side, then prints a short banner (URL, login, API docs, how to stop) once the server
+# answers; Ctrl-C stops them all. Local development: webhooks may target this machine.
 #   -v                 the worker logs at INFO (it logs at WARNING by default)
 #   WORKER_LOG_LEVEL   the worker's log level, e.g. DEBUG (-v is INFO); django-q2's
 #                      lines in the web process ("Enqueued ...") follow it too
@@ -9,6 +10,7 @@ PY=${PY:-.venv/bin/python}
 HOST=${HOST:-127.0.0.1}
 PORT=${PORT:-8000}
 WORKER_LOG_LEVEL=${WORKER_LOG_LEVEL:-WARNING}
+export WEBHOOKS_ALLOW_PRIVATE_TARGETS=${WEBHOOKS_ALLOW_PRIVATE_TARGETS:-true}
 while getopts v opt; do
   case $opt in
     v) WORKER_LOG_LEVEL=INFO ;;
@@ -27,7 +29,7 @@ banner() {
     Log in    $1
     API docs  $url/api/docs/  (OpenAPI: $url/api/schema/)
     Health    $url/healthz
-    Stop      Ctrl-C stops the web server and the worker
+    Stop      Ctrl-C stops the web server and the workers
 
 END
 }
@@ -62,6 +64,9 @@ trap interrupted INT TERM
 trap stop EXIT
 
 LOG_LEVEL=$WORKER_LOG_LEVEL setsid "$PY" manage.py qcluster &
+groups+=($!)
+# The webhooks' own cluster, so a slow target never takes the projections' workers.
+LOG_LEVEL=$WORKER_LOG_LEVEL setsid "$PY" manage.py webhooks_worker &
 groups+=($!)
 Q_LOG_LEVEL=$WORKER_LOG_LEVEL setsid "$PY" manage.py runserver --noreload "$HOST:$PORT" &
 web=$!

@@ -39,7 +39,9 @@ class WakeUps:
     """The wake-ups of one group: its request table, its task and its queue group.
 
     ``enqueue`` is django-q2's ``async_task`` (passed in, so the owner decides which
-    broker call runs and tests can replace it).
+    broker call runs and tests can replace it). ``cluster`` names the django-q2 cluster
+    (one of ``Q_CLUSTER["ALT_CLUSTERS"]``) whose workers run the task; None, the main one.
+    A worker recovers only its own cluster's group.
     """
 
     def __init__(
@@ -48,8 +50,10 @@ class WakeUps:
         task: str,
         group: str,
         enqueue: Callable[..., Any],
+        cluster: str | None = None,
     ) -> None:
         self.request, self.task, self.group, self.enqueue = request, task, group, enqueue
+        self.cluster = cluster
 
     def wake(self) -> None:
         """Ask for a catch-up run; cheap, never floods the queue. Call after commit."""
@@ -61,6 +65,8 @@ class WakeUps:
         with the database or the broker away (the sweep catches up then)."""
         if Conf.SYNC:
             return  # django-q2 runs its worker loop inline for every synchronous task
+        if Conf.CLUSTER_NAME != (self.cluster or Conf.PREFIX):
+            return  # a worker of another cluster: its tasks would land on its own queue
         try:
             self.request._default_manager.update_or_create(
                 pk=REQUEST_ID, defaults={"requested_at": timezone.now()}
@@ -75,7 +81,10 @@ class WakeUps:
 
     def _enqueue(self) -> None:
         try:
-            self.enqueue(self.task, group=self.group)
+            if self.cluster is None:
+                self.enqueue(self.task, group=self.group)
+            else:
+                self.enqueue(self.task, group=self.group, cluster=self.cluster)
         except Exception:
             if Conf.SYNC:
                 raise

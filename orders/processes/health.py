@@ -51,7 +51,7 @@ def process_health() -> list[ProcessHealth]:
 def event_types_handled() -> dict[str, frozenset[str]]:
     """The event types each process manager reacts to (for the event catalog); a
     process that does not declare ``event_types`` lists none."""
-    return {s.name: frozenset(getattr(s, "event_types", ())) for s in runner.all_subscribers()}
+    return {s.name: frozenset(getattr(s, "event_types", ())) for s in runner.registered()}
 
 
 def is_process(name: str) -> bool:

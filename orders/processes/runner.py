@@ -112,6 +112,12 @@ class UnknownSubscriber(LookupError):
 
 
 _registry: dict[str, Subscriber] = {}
+# Subscribers that come and go with rows of their own (a webhook subscription each):
+# each provider lists the current ones. They run in tasks of their own owner, never in
+# the processes' task (``advance`` without names), but the health views, the
+# dead-letter desk's Retry and Skip and ``get`` see them as any subscriber.
+Provider = Callable[[], Iterable[Subscriber]]
+_providers: list[Provider] = []
 
 
 def register(subscriber: Subscriber) -> Subscriber:
@@ -123,19 +129,34 @@ def unregister(name: str) -> None:
     _registry.pop(name, None)
 
 
+def provide(provider: Provider) -> None:
+    if provider not in _providers:
+        _providers.append(provider)
+
+
 def get(name: str) -> Subscriber:
-    try:
-        return _registry[name]
-    except KeyError:
-        raise UnknownSubscriber(f"no subscriber named {name!r}") from None
+    found = _registry.get(name) or next((s for s in _provided() if s.name == name), None)
+    if found is None:
+        raise UnknownSubscriber(f"no subscriber named {name!r}")
+    return found
 
 
 def names() -> list[str]:
-    return list(_registry)
+    return [s.name for s in all_subscribers()]
+
+
+def registered() -> list[Subscriber]:
+    """The process managers registered in code: what the processes' task runs."""
+    return list(_registry.values())
 
 
 def all_subscribers() -> list[Subscriber]:
-    return list(_registry.values())
+    """The registered ones, then every provider's current ones."""
+    return [*_registry.values(), *_provided()]
+
+
+def _provided() -> list[Subscriber]:
+    return [subscriber for provider in _providers for subscriber in provider()]
 
 
 def retry(name: str, key: str) -> bool:
@@ -174,7 +195,7 @@ def run_batch(subscriber: Subscriber, batch_size: int | None = None) -> BatchRes
 def advance(names: Iterable[str] | None = None, max_batches: int | None = None) -> Report:
     """Run up to ``max_batches`` batches per subscriber, round robin, until all are idle."""
     limit = max_batches or settings.PROCESSES_BATCHES_PER_TASK
-    active = [get(name) for name in names] if names is not None else all_subscribers()
+    active = [get(name) for name in names] if names is not None else registered()
     report = Report(events={s.name: 0 for s in active})
     for _ in range(limit):
         for subscriber in list(active):

@@ -1,4 +1,5 @@
-"""Re-wrap every customer's data key under a new key-encryption key.
+"""Re-wrap every customer's data key under a new key-encryption key, and whatever
+else is kept under it (``KEY_ENCRYPTION_REWRAPS``: the webhook secrets).
 
 Set the new key as CHRONICLE_KEY_ENCRYPTION_KEY, then run with the old one:
 ``manage.py rotate_key_encryption_key --old-key <base64>`` (or the environment's
@@ -11,8 +12,10 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.utils.module_loading import import_string
 
 from eventstore import shredding
 
@@ -37,8 +40,14 @@ class Command(BaseCommand):
         try:
             with transaction.atomic():
                 rewrapped, already = shredding.rewrap(old, new)
+                others = [
+                    (path, import_string(path)(old, new))
+                    for path in settings.KEY_ENCRYPTION_REWRAPS
+                ]
         except shredding.InvalidTag:
-            raise CommandError("a data key unwraps with neither key; nothing changed") from None
+            raise CommandError("a key unwraps with neither key; nothing changed") from None
         self.stdout.write(
             f"Re-wrapped {rewrapped} data keys; {already} were under the new key already."
         )
+        for path, (done, before) in others:
+            self.stdout.write(f"{path}: re-wrapped {done}; {before} were under the new key.")

@@ -1,0 +1,1 @@
+"""Webhooks: Chronicle pushes events to other systems (docs/architecture.md, "Webhooks")."""
