@@ -99,7 +99,7 @@ def send(
     body: dict[str, Any],
     *,
     secret: str | None = None,
-    extra_headers: dict[str, str] | None = None,
+    recorded: RecordedEvent | None = None,
 ) -> targets.Answer:
     """Sign and POST one message; raises ``targets.DeliveryFailed`` (or ``TargetRefused``)
     unless the target answers 2xx."""
@@ -112,9 +112,21 @@ def send(
         "webhook-id": message_id,
         "webhook-timestamp": str(int(now.timestamp())),
         "webhook-signature": Webhook(key).sign(message_id, now, text),
-        **(extra_headers or {}),
     }
-    attributes = {"webhook.id": message_id, "url.full": subscription.target_url}
+    attributes = {
+        "chronicle.webhook.subscription_id": str(subscription.id),
+        "chronicle.webhook.id": message_id,
+        "url.full": subscription.target_url,
+    }
+    if recorded is not None:
+        headers["X-Chronicle-Event-ID"] = str(recorded.event_id)
+        attributes["chronicle.event_id"] = str(recorded.event_id)
+        if recorded.correlation_id is not None:
+            headers["X-Correlation-ID"] = str(recorded.correlation_id)
+            attributes["chronicle.correlation_id"] = str(recorded.correlation_id)
+        if recorded.metadata.get("trace_id"):
+            # The command's trace, which the event records: the two traces find each other.
+            attributes["chronicle.event_trace_id"] = str(recorded.metadata["trace_id"])
     with tracer.start_as_current_span("webhook deliver", attributes=attributes) as span:
         propagate.inject(headers)
         try:
@@ -178,7 +190,7 @@ class WebhookDelivery:
             delivery_id(self.subscription.id, recorded.event_id),
             event_body(self.subscription, recorded),
             secret=self._secret,
-            extra_headers=_event_headers(recorded),
+            recorded=recorded,
         )
         metrics.DELIVERY_LAG.observe(
             max((timezone.now() - recorded.recorded_at).total_seconds(), 0.0)
@@ -283,13 +295,6 @@ class WebhookDelivery:
 
 def _nothing() -> None:
     return None
-
-
-def _event_headers(recorded: RecordedEvent) -> dict[str, str]:
-    headers = {"X-Chronicle-Event-ID": str(recorded.event_id)}
-    if recorded.correlation_id is not None:
-        headers["X-Correlation-ID"] = str(recorded.correlation_id)
-    return headers
 
 
 def _event_at(stream_id: str, version: int) -> RecordedEvent:

@@ -26,9 +26,7 @@ def seal(secret: str, subscription_id: UUID) -> bytes:
     return shredding.wrap(secret.encode(), _subject(subscription_id))
 
 
-def open_sealed(
-    sealed: bytes | memoryview, subscription_id: UUID, kek: bytes | None = None
-) -> str:
+def open_sealed(sealed: bytes | memoryview, subscription_id: UUID, kek: bytes | None = None) -> str:
     return shredding.unwrap(bytes(sealed), _subject(subscription_id), kek).decode()
 
 

@@ -17,6 +17,8 @@ from opentelemetry.sdk.trace.sampling import Decision, Sampler, SamplingResult
 from config import tracing
 from eventstore.models import Event
 from projections.engine import runner
+from tests.webhooks import receiver as receivers
+from webhooks import registration, tasks
 
 pytestmark = pytest.mark.django_db
 
@@ -113,6 +115,32 @@ def test_each_projection_batch_is_a_span(spans, staff):
     batches = [s for s in spans.get_finished_spans() if s.name == "projection batch"]
     catalog = [s for s in batches if s.attributes["chronicle.projection"] == "catalog"]
     assert catalog and catalog[0].attributes["chronicle.events"] >= 1
+
+
+def test_each_webhook_delivery_is_a_span_that_names_the_event_and_its_trace(spans, staff, settings):
+    settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = True
+    target, server = receivers.start()
+    try:
+        subscription, target.secret = registration.register(target_url=target.url)
+        response = staff.post(
+            "/api/products/", {"sku": "T-5", "name": "Hooked", "price": "1.00"},
+            traceparent=TRACEPARENT,
+        )  # fmt: skip
+        spans.clear()
+        tasks.deliver(str(subscription.pk))
+    finally:
+        server.shutdown()
+        server.server_close()
+    (delivery,) = [s for s in spans.get_finished_spans() if s.name == "webhook deliver"]
+    event = Event.objects.get(stream_id=f"product-{response.json()['id']}")
+    assert delivery.attributes["chronicle.event_id"] == str(event.event_id)
+    assert delivery.attributes["chronicle.event_trace_id"] == TRACE_ID
+    assert delivery.attributes["chronicle.correlation_id"] == str(UUID(TRACE_ID))
+    assert delivery.attributes["http.response.status_code"] == 200
+    # The receiver is handed the delivery's own trace context.
+    (received,) = target.received
+    assert received.headers["traceparent"].split("-")[2] == format(delivery.context.span_id, "016x")
+    assert received.signature_ok
 
 
 def test_tracing_is_off_unless_the_environment_asks(monkeypatch):
