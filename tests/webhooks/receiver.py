@@ -21,6 +21,7 @@ class Received:
     body: bytes
     at: float
     signature_ok: bool | None  # None: no secret known to check it with
+    client_port: int = 0
 
     @property
     def json(self) -> Any:
@@ -70,9 +71,8 @@ def start(secret: str | None = None) -> tuple[Receiver, ThreadingHTTPServer]:
         def do_POST(self) -> None:  # noqa: N802 (http.server's name)
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             headers = {k.lower(): v for k, v in self.headers.items()}
-            request = Received(
-                headers, body, time.time(), _verified(receiver.secret, body, headers)
-            )
+            signed = _verified(receiver.secret, body, headers)
+            request = Received(headers, body, time.time(), signed, self.client_address[1])
             receiver.arrived.set()
             receiver.hold.wait()
             if receiver.delay:
