@@ -25,7 +25,9 @@ Everything runs on loopback and is bounded in time:
 5. Once the workers have caught up (or after ``--settle`` seconds), it verifies: every
    2xx command's events exist exactly once (by correlation id and command name); no
    stream has a duplicate or missing version; every read model equals a from-scratch
-   rebuild, row by row. It exits 1 if a target is missed: a 5xx or a failed
+   rebuild, row by row; every event reached the webhook receiver (one subscription to
+   every event, delivered by ``manage.py webhooks_worker``), whose delivery lag it
+   prints. It exits 1 if a target is missed: a 5xx or a failed
    connection, a lost or duplicated event, a read model that differs from its rebuild.
 
 Usage: ``make load`` or ``python -m bench.load --clients 5 --duration 10``.
@@ -54,6 +56,8 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit, urlunsplit
 from uuid import uuid4
+
+from bench.webhook_receiver import Deliveries, receiving
 
 ROOT = Path(__file__).resolve().parent.parent
 LOG = Path(tempfile.gettempdir()) / f"chronicle-load-{os.getpid()}.log"  # gunicorn's, qcluster's
@@ -109,7 +113,8 @@ def main(argv: list[str]) -> int:
         call_command("migrate", verbosity=0, interactive=False)
         tokens, products = seed(options.clients)
         port = _free_port()
-        with serving(url, port, options):
+        with receiving() as (hook_url, deliveries), serving(url, port, options):
+            subscription = subscribe(hook_url, deliveries)
             # First, while the workers have nothing to do: the plain DRF create.
             options.load_before_plain = os.getloadavg()[0]
             plain = drive(port, tokens, products, options, PlainClient)
@@ -118,13 +123,15 @@ def main(argv: list[str]) -> int:
             started, options.load_before = time.time(), os.getloadavg()[0]
             run = drive(port, tokens, products, options)
             settled = wait_until_caught_up(options.settle)
+            delivered = wait_until_delivered(subscription, options.settle)
             monitor.stop()
         print(header(options, run))
         print(latency_table(run))
         found = lags(monitor.samples, started)
         print(lag_table(found))
+        print(webhook_table(deliveries))
         print(targets(options, run, plain, found))
-        return 0 if verify(run, settled) else 1
+        return 0 if verify(run, settled, check_webhooks(subscription, deliveries, delivered)) else 1
 
 
 # Set-up: environment, throwaway database, seed data, processes.
@@ -148,6 +155,7 @@ def _production_env() -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "LOG_LEVEL": "WARNING",
         "CHRONICLE_BENCH": "1",  # installs the plain DRF create (bench/baseline)
+        "WEBHOOKS_ALLOW_PRIVATE_TARGETS": "true",  # the receiver is on loopback
     }
 
 
@@ -224,6 +232,9 @@ def serving(url: str, port: int, options: argparse.Namespace) -> Iterator[None]:
     with LOG.open("w") as log:
         started = [_spawn(web, env, log)]
         started += [_spawn(worker, env, log) for _ in range(options.qclusters)]
+        # The webhooks' own cluster, one worker: one subscription to deliver.
+        hooks = {**env, "WEBHOOKS_WORKERS": "1"}
+        started.append(_spawn([sys.executable, "manage.py", "webhooks_worker"], hooks, log))
     try:
         _wait_for_port(port)
         yield
@@ -487,6 +498,28 @@ def _lags(samples: list[tuple[float, dict]], events: list[tuple], name: str) -> 
     return found
 
 
+def subscribe(url: str, deliveries: Deliveries) -> str:
+    """One subscription, to every event, before the load starts."""
+    from webhooks import registration
+
+    subscription, deliveries.secret = registration.register(target_url=url)
+    return subscription.state_name
+
+
+def wait_until_delivered(state_name: str, seconds: float) -> bool:
+    """Whether the subscription's runner reached the head of the log in time."""
+    from eventstore import store
+    from orders.processes.state import ProcessState
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        head = store.head()
+        if ProcessState.objects.get(name=state_name).checkpoint >= head:
+            return True
+        time.sleep(0.5)
+    return False
+
+
 def wait_until_caught_up(seconds: float) -> bool:
     """Whether every projection reached the head of the log in time."""
     from eventstore import store
@@ -573,6 +606,19 @@ def lag_table(found: dict[str, list[float]]) -> str:
     return "\n".join(lines)
 
 
+def webhook_table(deliveries: Deliveries) -> str:
+    lags = list(deliveries.lags.values())
+    if not lags:
+        return "\nwebhook delivery lag: nothing was delivered"
+    return (
+        f"\nwebhook delivery lag (one subscription to every event, a receiver on loopback, "
+        f"from recorded_at to arrival): {len(lags)} events, p50 {_ms(lags, 0.5)} ms, "
+        f"p99 {_ms(lags, 0.99)} ms, max {max(lags) * 1000:,.0f} ms; "
+        f"{deliveries.duplicates} delivered again (at least once), "
+        f"{deliveries.bad_signatures} bad signatures"
+    )
+
+
 def targets(
     options: argparse.Namespace, run: Run, plain: Run, found: dict[str, list[float]]
 ) -> str:
@@ -610,7 +656,25 @@ def targets(
 # Verification.
 
 
-def verify(run: Run, settled: bool) -> bool:
+def check_webhooks(state_name: str, deliveries: Deliveries, delivered: bool) -> tuple:
+    """Every event after the subscription arrived, signed."""
+    from eventstore.models import Event
+    from webhooks.delivery import delivery_id
+    from webhooks.models import Subscription
+
+    subscription = Subscription.objects.get(pk=state_name.removeprefix("webhook:"))
+    wanted = Event.objects.filter(recorded_at__gte=subscription.created_at)
+    ids = {delivery_id(subscription.pk, e) for e in wanted.values_list("event_id", flat=True)}
+    missing = len(ids - set(deliveries.lags))
+    ok = delivered and not missing and not deliveries.bad_signatures
+    return (
+        "every event reached the webhook receiver, signed",
+        ok,
+        f"{missing} missing, {deliveries.bad_signatures} bad signatures" if not ok else "",
+    )
+
+
+def verify(run: Run, settled: bool, webhooks: tuple) -> bool:
     from projections.engine import runner
 
     failed_requests = sum(1 for _, status, _ in run.requests if status == 0 or status >= 500)
@@ -622,6 +686,7 @@ def verify(run: Run, settled: bool) -> bool:
         ("no 5xx and no failed connection", failed_requests == 0, f"{failed_requests} failed"),
         ("no client met an answer it did not expect", not run.errors, "; ".join(run.errors[:3])),
         ("workers caught up on their own", settled, ""),
+        webhooks,
         check_commands(run.commands),
         check_streams(),
         *check_read_models(),
