@@ -198,7 +198,7 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Chronicle API",
     "DESCRIPTION": "Commands change orders through events; queries read projections.",
-    "VERSION": "2.2.0",  # CHANGELOG.md
+    "VERSION": "2.3.0",  # CHANGELOG.md
     # Every problem document's `type` is a page of problems.catalogue; this links them.
     "EXTERNAL_DOCS": {
         "description": "Problem types: what each error code means and what to do",

@@ -56,7 +56,7 @@ stop() {
   for group in "${groups[@]}"; do kill -KILL -- "-$group" 2>/dev/null || true; done
 }
 interrupted() {
-  echo "Stopping the web server and the worker..." >&2
+  echo "Stopping the web server and the workers..." >&2
   stop
   exit 0 # stopped as asked
 }

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-BANNER_END = "Stop      Ctrl-C stops the web server and the worker"
+BANNER_END = "Stop      Ctrl-C stops the web server and the workers"
 START_UP_SECONDS = 60
 
 
@@ -189,7 +189,7 @@ def test_make_run_ends_with_a_banner_and_ctrl_c_stops_everything(sqlite_env):
             assert b"/admin/" in response.read()  # the banner's first line: the landing page
 
         assert served.ctrl_c() == 0
-        assert "Stopping the web server and the worker..." in served.more(1)
+        assert "Stopping the web server and the workers..." in served.more(1)
         assert not listening(served.port)
         assert processes_on(sqlite_env["SQLITE_PATH"]) == []
     finally:

@@ -91,7 +91,7 @@ def test_the_stale_header_is_documented_beside_the_position(schema):
 
 
 def test_the_api_version_is_2(schema):
-    assert schema["info"]["version"] == "2.2.0"
+    assert schema["info"]["version"] == "2.3.0"
 
 
 def test_the_created_responses_document_their_location(schema):
