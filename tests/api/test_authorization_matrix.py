@@ -7,7 +7,8 @@ someone allowed, against a fresh shop, and the status each caller gets:
 
 - anonymous: no credentials; intruder: a token that does not exist;
 - alice: customer A, who owns the orders in the paths; bob: customer B;
-- staff: staff without ``projections.rebuild_projection``; rebuilder: staff with it.
+- staff: staff without ``projections.rebuild_projection``; rebuilder: staff with it;
+- integrator: staff with ``webhooks.manage_webhooks`` (as staff, unless a row says).
 
 Checks run in the contract's order 401, 404, 403 (issue #3): another customer's
 order is 404, never revealed; a customer on a staff-only command is 403.
@@ -30,10 +31,11 @@ from django.urls.resolvers import RegexPattern
 
 from projections.models import ProjectionState
 from tests.api.conftest import ADDRESS, Api, token_for
+from webhooks import registration
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ("anonymous", "intruder", "alice", "bob", "staff", "rebuilder")
+ROLES = ("anonymous", "intruder", "alice", "bob", "staff", "rebuilder", "integrator")
 PUBLIC_PREFIXES = ("api/", "healthz")
 REBUILD = "projections.rebuild_projection"
 PROBLEM_CODES = {401: "not_authenticated", 403: "permission_denied", 404: "not_found"}
@@ -48,11 +50,18 @@ class Decision:
     body: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
+        if len(self.statuses) == len(ROLES) - 1:  # the integrator is staff, but for webhooks
+            object.__setattr__(self, "statuses", (*self.statuses, self.statuses[4]))
         assert len(self.statuses) == len(ROLES), self.path
 
 
 def everyone(status: int) -> tuple[int, ...]:
     return (status,) * len(ROLES)
+
+
+def integrators(status: int) -> tuple[int, ...]:
+    """Only staff with the webhooks permission; everyone else authenticated is 403."""
+    return (401, 401, 403, 403, 403, 403, status)
 
 
 #                  anonymous, intruder, alice, bob, staff, rebuilder
@@ -144,6 +153,16 @@ MATRIX: dict[tuple[str, str], Decision] = {
     ),
     # The global log is staff only.
     ("event-log", "GET"): Decision("/api/events/", STAFF_ONLY),
+    # Webhooks: staff with their own permission; is_staff alone is not enough.
+    ("webhooks", "GET"): Decision("/api/webhooks/", integrators(200)),
+    ("webhooks", "POST"): Decision(
+        "/api/webhooks/", integrators(201), {"target_url": "https://8.8.8.8/hook"}
+    ),
+    ("webhook", "GET"): Decision("/api/webhooks/{webhook}", integrators(200)),
+    ("webhook", "DELETE"): Decision("/api/webhooks/{webhook}", integrators(204)),
+    ("webhook-pause", "POST"): Decision("/api/webhooks/{webhook}/pause", integrators(200), {}),
+    ("webhook-resume", "POST"): Decision("/api/webhooks/{webhook}/resume", integrators(200), {}),
+    ("webhook-test", "POST"): Decision("/api/webhooks/{webhook}/test", integrators(202), {}),
 }
 
 
@@ -207,6 +226,7 @@ def test_every_decision_names_an_endpoint_that_exists():
 def scene(shop, alices_orders, staff, staff_user):
     """The shop and Alice's orders of conftest.py, and a client per role."""
     ids = {"alice": shop["alice_id"], "mug": shop["mug"], "tea": shop["tea"], **alices_orders}
+    ids["webhook"] = registration.register(target_url="https://8.8.8.8/hook")[0].pk
     clients = {
         "anonymous": Api(),
         "intruder": Api("0" * 40),
@@ -214,11 +234,18 @@ def scene(shop, alices_orders, staff, staff_user):
         "bob": shop["bob"],
         "staff": staff,
         "rebuilder": Api(token_for(_rebuilder())),
+        "integrator": Api(token_for(_integrator())),
     }
     for client in clients.values():  # as a real client meets it: CSRF checks included
         client.client.handler.enforce_csrf_checks = True
     assert not staff_user.has_perm(REBUILD)
     return {"ids": {k: str(v) for k, v in ids.items()}, "clients": clients}
+
+
+def _integrator():
+    user = get_user_model().objects.create_user("integrator", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="manage_webhooks"))
+    return user
 
 
 def _rebuilder():
