@@ -285,7 +285,7 @@ WEBHOOKS_SECONDS_PER_TASK = float(os.environ.get("WEBHOOKS_SECONDS_PER_TASK", "3
 # Off: a target on a private, loopback or link-local address is refused (webhooks/targets.py).
 WEBHOOKS_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", False)
 # What else `rotate_key_encryption_key` rewraps beside the data keys.
-KEY_ENCRYPTION_REWRAPS = ["webhooks.secrets.rewrap"]
+KEY_ENCRYPTION_REWRAPS = ["webhooks.signing.rewrap"]
 EVENTSTORE_SNAPSHOT_EVERY = int(os.environ.get("EVENTSTORE_SNAPSHOT_EVERY", "50"))
 PROJECTIONS_BATCH_SIZE = int(os.environ.get("PROJECTIONS_BATCH_SIZE", "500"))
 # The dead-letter desk: an item stuck this long shows in red on the admin index and is

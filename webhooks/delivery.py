@@ -36,7 +36,7 @@ from eventstore import store
 from eventstore.store import RecordedEvent
 from projections.api.serializers import LogEventOut
 from projections.event_catalog import masked
-from webhooks import dispatch, metrics, secrets, targets
+from webhooks import dispatch, metrics, signing, targets
 from webhooks.models import STATE_PREFIX, HeldStream, Subscription
 
 tracer = trace.get_tracer("chronicle.webhooks")
@@ -105,7 +105,7 @@ def send(
     unless the target answers 2xx."""
     text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
     now = timezone.now()
-    key = secret or secrets.open_sealed(subscription.sealed_secret, subscription.id)
+    key = secret or signing.open_sealed(subscription.sealed_secret, subscription.id)
     headers = {
         "Content-Type": "application/json",
         "User-Agent": "Chronicle-Webhooks/1",
@@ -183,7 +183,7 @@ class WebhookDelivery:
         if held is not None and held.failed_version != recorded.version:
             raise _Waiting(recorded.stream_id)
         if self._secret is None:
-            self._secret = secrets.open_sealed(
+            self._secret = signing.open_sealed(
                 self.subscription.sealed_secret, self.subscription.id
             )
         send(

@@ -28,7 +28,7 @@ class Subscription(models.Model):
     )
     active = models.BooleanField(default=True, help_text="A paused subscription keeps its place.")
     description = models.CharField(max_length=200, blank=True)
-    # The Standard Webhooks secret, AES-GCM under KEY_ENCRYPTION_KEY (webhooks.secrets).
+    # The Standard Webhooks secret, AES-GCM under KEY_ENCRYPTION_KEY (webhooks.signing).
     sealed_secret = models.BinaryField(editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(

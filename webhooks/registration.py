@@ -8,16 +8,16 @@ from django.db import transaction
 
 from eventstore import store
 from orders.processes.state import ProcessState
-from webhooks import dispatch, secrets
+from webhooks import dispatch, signing
 from webhooks.models import Subscription
 
 
 def register(**fields: Any) -> tuple[Subscription, str]:
     """Save a new subscription with a fresh secret, at the log's head (it is sent what
     happens from now on); the subscription and its secret, to be shown once."""
-    secret = secrets.new_secret()
+    secret = signing.new_secret()
     subscription = Subscription(**fields)
-    subscription.sealed_secret = secrets.seal(secret, subscription.id)
+    subscription.sealed_secret = signing.seal(secret, subscription.id)
     with transaction.atomic():
         subscription.save()
         head = store.head()

@@ -40,6 +40,9 @@ QUERY_PATHS = {
     "/api/stock/",
     "/api/events/",
     "/healthz",
+    # Not read models: the webhook subscriptions (webhooks/api.py), read by their managers.
+    "/api/webhooks/",
+    "/api/webhooks/{subscription_id}",
 }
 
 

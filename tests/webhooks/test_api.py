@@ -11,7 +11,7 @@ from standardwebhooks import Webhook
 
 from eventstore import shredding
 from orders.processes.state import ProcessState
-from webhooks import secrets, tasks
+from webhooks import signing, tasks
 from webhooks.models import Subscription
 
 pytestmark = pytest.mark.django_db
@@ -111,16 +111,16 @@ def test_the_secret_is_stored_encrypted_and_rewrapped_with_the_data_keys(
     body = manager.post("/api/webhooks/", {"target_url": receiver.url}).json()
     stored = Subscription.objects.get(pk=body["id"])
     assert body["secret"].encode() not in bytes(stored.sealed_secret)
-    assert secrets.open_sealed(stored.sealed_secret, stored.id) == body["secret"]
+    assert signing.open_sealed(stored.sealed_secret, stored.id) == body["secret"]
 
     old = settings.KEY_ENCRYPTION_KEY
     new = "bmV3LWtleS1lbmNyeXB0aW9uLWtleS0wMDAwMDAwMDA="
     settings.KEY_ENCRYPTION_KEY = new
     call_command("rotate_key_encryption_key", "--old-key", old, stdout=open("/dev/null", "w"))
     stored.refresh_from_db()
-    assert secrets.open_sealed(stored.sealed_secret, stored.id) == body["secret"]
+    assert signing.open_sealed(stored.sealed_secret, stored.id) == body["secret"]
     with pytest.raises(shredding.InvalidTag):
-        secrets.open_sealed(stored.sealed_secret, stored.id, shredding.key_encryption_key(old))
+        signing.open_sealed(stored.sealed_secret, stored.id, shredding.key_encryption_key(old))
     # A repeated run finds it under the new key and changes nothing.
     call_command("rotate_key_encryption_key", "--old-key", old, stdout=open("/dev/null", "w"))
-    assert secrets.open_sealed(stored.sealed_secret, stored.id) == body["secret"]
+    assert signing.open_sealed(stored.sealed_secret, stored.id) == body["secret"]

@@ -68,9 +68,9 @@ def test_staff_with_the_permission_register_in_the_admin_and_see_the_secret_once
     (message,) = [str(m) for m in response.context["messages"] if "once" in str(m)]
     secret = message.split("shown this once: ")[1].split(" ")[0]
     assert secret.startswith("whsec_")
-    from webhooks import secrets
+    from webhooks import signing
 
-    assert secrets.open_sealed(subscription.sealed_secret, subscription.id) == secret
+    assert signing.open_sealed(subscription.sealed_secret, subscription.id) == secret
     assert subscription.event_types == ["OrderPaid"] and subscription.created_by == manager_user
     page = client.get(f"/admin/webhooks/subscription/{subscription.pk}/change/")
     assert secret not in page.content.decode()

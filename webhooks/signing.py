@@ -10,7 +10,7 @@ with the data keys (``rewrap``).
 from __future__ import annotations
 
 import base64
-import secrets as random
+import secrets
 from uuid import UUID
 
 from eventstore import shredding
@@ -19,7 +19,7 @@ PREFIX = "whsec_"
 
 
 def new_secret() -> str:
-    return PREFIX + base64.b64encode(random.token_bytes(24)).decode()
+    return PREFIX + base64.b64encode(secrets.token_bytes(24)).decode()
 
 
 def seal(secret: str, subscription_id: UUID) -> bytes:
