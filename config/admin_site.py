@@ -13,7 +13,7 @@ from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
 from django.http import HttpRequest
 
-FIRST = ("eventstore", "projections", "projection_health", "orders")
+FIRST = ("eventstore", "projections", "projection_health", "orders", "webhooks")
 HEALTH = "projectionstate"
 
 

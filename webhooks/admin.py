@@ -43,9 +43,7 @@ class SubscriptionForm(forms.ModelForm):
 @admin.register(Subscription)
 class SubscriptionAdmin(admin.ModelAdmin):
     form = SubscriptionForm
-    list_display = (
-        "target_url", "active", "wanted", "include_personal", "held", "parked", "created_at",
-    )  # fmt: skip
+    list_display = ("target_url", "active", "wanted", "personal", "held", "parked")
     list_filter = ("active", "include_personal")
     readonly_fields = ("id", "created_at", "created_by")
     actions = ["pause", "resume"]
@@ -65,6 +63,10 @@ class SubscriptionAdmin(admin.ModelAdmin):
         kinds = ", ".join(subscription.event_types) or "every event type"
         streams = ", ".join(subscription.stream_types)
         return f"{kinds} of {streams} streams" if streams else kinds
+
+    @admin.display(description="Personal fields", boolean=True, ordering="include_personal")
+    def personal(self, subscription: Subscription) -> bool:
+        return subscription.include_personal
 
     @admin.display(description="Held streams", ordering="held_count")
     def held(self, subscription: Any) -> int:

@@ -45,6 +45,9 @@ def test_staff_with_the_permission_register_a_subscription_and_see_its_secret_on
     expect(page.locator("#result_list")).to_contain_text("https://8.8.8.8/hooks")
     expect(page.locator("#result_list")).to_contain_text("OrderPaid")
     shoot(page, "webhook-subscriptions")
+    fits = "document.querySelector('#result_list').scrollWidth"
+    fits += " <= document.querySelector('.results').clientWidth"
+    assert page.evaluate(fits)  # every column shows at 1280 px
 
     page.goto(f"/admin/webhooks/subscription/{subscription.pk}/change/")
     expect(page.get_by_label("Target url")).to_have_value("https://8.8.8.8/hooks")
