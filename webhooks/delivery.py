@@ -37,7 +37,7 @@ from eventstore.store import RecordedEvent
 from projections.api.serializers import LogEventOut
 from projections.event_catalog import masked
 from webhooks import dispatch, metrics, signing, targets
-from webhooks.models import STATE_PREFIX, HeldStream, Subscription
+from webhooks.models import HeldStream, Subscription
 
 tracer = trace.get_tracer("chronicle.webhooks")
 PING = "webhook.ping"
@@ -69,15 +69,6 @@ def subscribers() -> list[WebhookDelivery]:
     """The process runner's provider: one subscriber per subscription, paused included
     (the health views show them; the tasks run only the active ones)."""
     return [WebhookDelivery(s) for s in Subscription.objects.all()]
-
-
-def subscriber_of(state_name: str) -> WebhookDelivery | None:
-    try:
-        key = UUID(state_name.removeprefix(STATE_PREFIX))
-    except ValueError:
-        return None
-    subscription = Subscription.objects.filter(pk=key).first()
-    return None if subscription is None else WebhookDelivery(subscription)
 
 
 def delivery_id(subscription_id: UUID, event_id: UUID) -> str:
