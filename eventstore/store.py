@@ -538,13 +538,16 @@ def read_all(
         recorder.refresh_horizon(connection, cursor)
         recorder.prepare_read(cursor)
         if recorder.horizon():
-            cursor.execute(
+            sql, before_rows = recorder.in_read_order(
                 f"WITH horizon AS MATERIALIZED (SELECT {recorder.horizon_value()} AS tx)"
                 f" SELECT * FROM (SELECT {COLUMNS} FROM {TABLE} WHERE {recorder.after()}"
                 " AND tx_id < (SELECT tx FROM horizon) ORDER BY tx_id, position LIMIT %s)"
                 f" AS hot UNION ALL {segments_sql.format(horizon='(SELECT tx FROM horizon)')}",
-                [*page, after.tx_id, after.position],
+                connection.in_atomic_block,
             )
+            cursor.execute(sql, [*page, after.tx_id, after.position])
+            for _ in range(before_rows):
+                cursor.nextset()
             rows = cursor.fetchall()
         else:
             cursor.execute(

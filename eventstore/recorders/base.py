@@ -110,6 +110,11 @@ class Recorder(Protocol):
         """Run before a query that uses ``horizon()``."""
         ...
 
+    def in_read_order(self, sql: str, in_transaction: bool) -> tuple[str, int]:
+        """``sql``, a page in the read order, as it is best run here; and how many result
+        sets come before its rows."""
+        ...
+
     def prepare_read(self, cursor: Any) -> None:
         """Set the cursor up to fetch rows for ``decode``."""
         ...

@@ -89,6 +89,9 @@ class SQLiteRecorder:
     def horizon_value(self) -> str:
         return "1"  # tx_id is always 0: every committed row is safe
 
+    def in_read_order(self, sql: str, in_transaction: bool) -> tuple[str, int]:
+        return sql, 0
+
     def refresh_horizon(self, connection: Any, cursor: Any) -> None:
         pass
 
