@@ -37,6 +37,7 @@ from eventstore.errors import (
     OrderingConflict,
     StreamArchived,
 )
+from eventstore.events import personal_event_types
 from eventstore.recorders.base import (
     COLUMNS,
     SEGMENT_TABLE,
@@ -446,8 +447,10 @@ def read_stream(
             raise ValueError("as_of must be an aware datetime")
         where.append("recorded_at <= %s")
         params.append(connection.ops.adapt_datetimefield_value(as_of))
-    sql = f"SELECT {COLUMNS} FROM {TABLE} WHERE {' AND '.join(where)} ORDER BY version"
-    events = _fetch(connection, sql, params)
+    events_where = " AND ".join(where)
+    keys_sql, keys_params = _key_rows(recorders.for_connection(connection), events_where, params)
+    sql = f"SELECT {COLUMNS} FROM {TABLE} WHERE {events_where}{keys_sql} ORDER BY 9"
+    events = _fetch(connection, sql, [*params, *keys_params])
     if events:
         return events
     # No hot row: the stream may be archived (the whole stream goes at once).
@@ -480,6 +483,9 @@ def read_from_snapshot(
     # The snapshot's row comes first (its version is below every event's), marked by
     # a NULL position, its state in the data column and its head event's instant and
     # chain hash in theirs.
+    # The data keys of the subjects the events name follow (eventstore/shredding.py).
+    events_where = f"stream_id = %s AND version > COALESCE((SELECT version FROM snap), 0){bound}"
+    keys_sql, keys_params = _key_rows(recorder, events_where, [stream_id, *bounds])
     sql = (
         f"WITH snap AS (SELECT version, state, head_recorded_at, head_chain_hash"
         f" FROM {SNAPSHOT_TABLE}"
@@ -487,14 +493,21 @@ def read_from_snapshot(
         f" ORDER BY version DESC LIMIT 1)"
         f" SELECT {nulls}, {recorder.snapshot_state}, NULL, version, head_recorded_at,"
         f" NULL, NULL, NULL, head_chain_hash"
-        f" FROM snap UNION ALL SELECT {COLUMNS} FROM {TABLE} WHERE stream_id = %s"
-        f" AND version > COALESCE((SELECT version FROM snap), 0){bound} ORDER BY 9"
+        f" FROM snap UNION ALL SELECT {COLUMNS} FROM {TABLE} WHERE {events_where}"
+        f"{keys_sql} ORDER BY 9"
     )
-    params: list[Any] = [stream_id, snapshot_schema_version, *bounds, stream_id, *bounds]
+    params: list[Any] = [
+        stream_id,
+        snapshot_schema_version,
+        *bounds,
+        stream_id,
+        *bounds,
+        *keys_params,
+    ]
     with connection.cursor() as cursor, _collector_paused():
         recorder.prepare_read(cursor)
         cursor.execute(sql, params)
-        rows = cursor.fetchall()
+        rows, keys = _split_keys(cursor.fetchall())
         snapshot = None
         if rows and rows[0][0] is None:
             state, version, at, chain_hash = rows[0][6], rows[0][8], rows[0][9], rows[0][13]
@@ -509,7 +522,61 @@ def read_from_snapshot(
             archived = archive.stream_rows(stream_id, using=using)
             rows_in = [row for row in archived if to_version is None or row[8] <= to_version]
             return None, _archived_events(connection, rows_in)
-        return snapshot, _events(connection, rows)
+        return snapshot, _events(connection, rows, keys)
+
+
+def _key_rows(recorder: Any, events_where: str, params: list[Any]) -> tuple[str, list[Any]]:
+    """A ``UNION ALL`` branch for a read of one stream: the data key of every subject
+    the events ``events_where`` selects name, one row each whether it has a key or not,
+    so the read decrypts them (invariant 14) without a key query of its own. A key row
+    has no position and no version; its subject is in ``stream_id``, ``'key'`` (found)
+    or ``'none'`` in ``event_type``, the wrapped key (NULL: destroyed) in ``chain_hash``
+    (``_split_keys``). A subject it misses (an upcaster renamed the field) is looked up
+    apart, as before."""
+    parts: list[str] = []
+    part_params: list[Any] = []
+    for field, types in personal_event_types().items():
+        if not field.isidentifier():
+            continue  # not put into SQL: looked up apart
+        subject = recorder.json_text.format(column="data", field=field)
+        parts.append(
+            f"SELECT DISTINCT {subject} AS subject FROM {TABLE} WHERE {events_where}"
+            f" AND event_type IN ({','.join(['%s'] * len(types))})"
+        )
+        part_params += [*params, *types]
+    if not parts:
+        return "", []
+    sql = (
+        " UNION ALL SELECT NULL, NULL, s.subject, NULL,"
+        " CASE WHEN k.subject IS NULL THEN 'none' ELSE 'key' END,"
+        f" {', '.join(['NULL'] * 8)}, {recorder.wrapped_key.format(column='k.wrapped')}"
+        f" FROM ({' UNION '.join(parts)}) AS s"
+        f" LEFT JOIN {shredding.TABLE} AS k ON k.subject = s.subject"
+        " WHERE s.subject IS NOT NULL"
+    )
+    return sql, part_params
+
+
+def _split_keys(rows: list[tuple[Any, ...]]) -> tuple[list[tuple[Any, ...]], shredding.ReadKeys]:
+    """The rows of a stream read without its key rows (``_key_rows``), and those keys."""
+    kept: list[tuple[Any, ...]] = []
+    asked: set[str] = set()
+    wrapped: dict[str, bytes | None] = {}
+    for row in rows:
+        if row[0] is not None or row[8] is not None:
+            kept.append(row)
+            continue
+        subject, value = str(row[2]), row[13]
+        asked.add(subject)
+        if row[4] == "key":
+            wrapped[subject] = (
+                None
+                if value is None
+                else bytes.fromhex(value)
+                if isinstance(value, str)
+                else bytes(value)
+            )
+    return kept, shredding.ReadKeys(frozenset(asked), wrapped)
 
 
 def read_all(
@@ -635,7 +702,8 @@ def _fetch(
         recorder.prepare_read(cursor)
         cursor.execute(sql, params)
         with _collector_paused():
-            return _events(connection, cursor.fetchall())
+            rows, keys = _split_keys(cursor.fetchall())
+            return _events(connection, rows, keys)
 
 
 @contextmanager
@@ -659,11 +727,14 @@ def _archived_events(connection: Any, rows: list[tuple[Any, ...]]) -> list[Recor
     return shredding.reveal(_decode_rows(None, rows), using=connection.alias)
 
 
-def _events(connection: Any, rows: list[tuple[Any, ...]]) -> list[RecordedEvent]:
+def _events(
+    connection: Any, rows: list[tuple[Any, ...]], keys: shredding.ReadKeys | None = None
+) -> list[RecordedEvent]:
     """The stored rows as every read of the store returns them: decoded, with their
-    personal fields decrypted (or read "[erased]"), one key lookup a batch."""
+    personal fields decrypted (or read "[erased]"), one key lookup a batch unless the
+    read fetched the ``keys`` with the rows."""
     events = _decode_rows(recorders.for_connection(connection).native_values, rows)
-    return shredding.reveal(events, using=connection.alias)
+    return shredding.reveal(events, using=connection.alias, read=keys)
 
 
 def _decode_rows(
