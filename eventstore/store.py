@@ -18,7 +18,7 @@ import gc
 import itertools
 import random
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache, partial
 from typing import Any, NamedTuple
@@ -80,6 +80,7 @@ __all__ = [
     "head",
     "read_all",
     "read_from_snapshot",
+    "read_from_snapshots",
     "read_stream",
     "stream_version",
 ]
@@ -476,53 +477,85 @@ def read_from_snapshot(
 
     ``to_version`` bounds both: no snapshot and no event past it.
     """
+    return _read_from_snapshots([(stream_id, snapshot_schema_version)], to_version, using)[0]
+
+
+def read_from_snapshots(
+    wanted: Sequence[tuple[str, int]], *, using: str = DEFAULT_DB_ALIAS
+) -> list[tuple[Snapshot | None, list[RecordedEvent]]]:
+    """``read_from_snapshot`` of each ``(stream_id, snapshot_schema_version)``, in
+    order, all in one query (a stream with no hot rows is looked up among the archived
+    ones apart, as there)."""
+    return _read_from_snapshots(wanted, None, using)
+
+
+def _read_from_snapshots(
+    wanted: Sequence[tuple[str, int]], to_version: int | None, using: str
+) -> list[tuple[Snapshot | None, list[RecordedEvent]]]:
     connection = connections[using]
     recorder = recorders.for_connection(connection)
+    streams = list(dict.fromkeys(stream_id for stream_id, _ in wanted))
+    schemas = dict(wanted)
     bound, bounds = ("", []) if to_version is None else (" AND version <= %s", [to_version])
-    nulls = ", ".join(["NULL"] * 6)
-    # The snapshot's row comes first (its version is below every event's), marked by
-    # a NULL position, its state in the data column and its head event's instant and
-    # chain hash in theirs.
-    # The data keys of the subjects the events name follow (eventstore/shredding.py).
-    events_where = f"stream_id = %s AND version > COALESCE((SELECT version FROM snap), 0){bound}"
-    keys_sql, keys_params = _key_rows(recorder, events_where, [stream_id, *bounds])
-    sql = (
-        f"WITH snap AS (SELECT version, state, head_recorded_at, head_chain_hash"
-        f" FROM {SNAPSHOT_TABLE}"
-        f" WHERE stream_id = %s AND schema_version = %s{bound}"
-        f" ORDER BY version DESC LIMIT 1)"
-        f" SELECT {nulls}, {recorder.snapshot_state}, NULL, version, head_recorded_at,"
-        f" NULL, NULL, NULL, head_chain_hash"
-        f" FROM snap UNION ALL SELECT {COLUMNS} FROM {TABLE} WHERE {events_where}"
-        f"{keys_sql} ORDER BY 9"
-    )
-    params: list[Any] = [
-        stream_id,
-        snapshot_schema_version,
-        *bounds,
-        stream_id,
-        *bounds,
-        *keys_params,
-    ]
+    nulls = ", ".join(["NULL"] * 3)
+    # Per stream, its snapshot's row comes first (its version is below every event's),
+    # marked by a NULL position, its state in the data column and its head event's
+    # instant and chain hash in theirs; then the events after it. The data keys of the
+    # subjects the events name follow (eventstore/shredding.py).
+    ctes: list[str] = []
+    branches: list[str] = []
+    wheres: list[str] = []
+    cte_params: list[Any] = []
+    branch_params: list[Any] = []
+    where_params: list[Any] = []
+    for n, stream_id in enumerate(streams):
+        ctes.append(
+            f"snap{n} AS (SELECT stream_id, version, state, head_recorded_at, head_chain_hash"
+            f" FROM {SNAPSHOT_TABLE} WHERE stream_id = %s AND schema_version = %s{bound}"
+            " ORDER BY version DESC LIMIT 1)"
+        )
+        cte_params += [stream_id, schemas[stream_id], *bounds]
+        where = f"stream_id = %s AND version > COALESCE((SELECT version FROM snap{n}), 0){bound}"
+        branches.append(
+            f"SELECT NULL, NULL, stream_id, {nulls}, {recorder.snapshot_state}, NULL, version,"
+            f" head_recorded_at, NULL, NULL, NULL, head_chain_hash FROM snap{n}"
+            f" UNION ALL SELECT {COLUMNS} FROM {TABLE} WHERE {where}"
+        )
+        branch_params += [stream_id, *bounds]
+        wheres.append(f"({where})")
+        where_params += [stream_id, *bounds]
+    keys_sql, keys_params = _key_rows(recorder, f"({' OR '.join(wheres)})", where_params)
+    sql = f"WITH {', '.join(ctes)} {' UNION ALL '.join(branches)}{keys_sql} ORDER BY 3, 9"
     with connection.cursor() as cursor, _collector_paused():
         recorder.prepare_read(cursor)
-        cursor.execute(sql, params)
+        cursor.execute(sql, [*cte_params, *branch_params, *keys_params])
         rows, keys = _split_keys(cursor.fetchall())
-        snapshot = None
-        if rows and rows[0][0] is None:
-            state, version, at, chain_hash = rows[0][6], rows[0][8], rows[0][9], rows[0][13]
-            snapshot = Snapshot(
+        snapshots: dict[str, Snapshot] = {}
+        event_rows: list[tuple[Any, ...]] = []
+        for row in rows:
+            if row[0] is not None:
+                event_rows.append(row)
+                continue
+            state, version, at, chain_hash = row[6], row[8], row[9], row[13]
+            snapshots[row[2]] = Snapshot(
                 version,
                 loads(state) if isinstance(state, str | bytes) else state,
                 None if at is None else StreamHead(version, chain_hash, stored_instant(at)),
             )
-            rows = rows[1:]
-        if snapshot is None and not rows:
-            # Archived streams keep no snapshot (eventstore/archive.py).
-            archived = archive.stream_rows(stream_id, using=using)
-            rows_in = [row for row in archived if to_version is None or row[8] <= to_version]
-            return None, _archived_events(connection, rows_in)
-        return snapshot, _events(connection, rows, keys)
+        found: dict[str, list[RecordedEvent]] = {stream_id: [] for stream_id in streams}
+        for recorded in _events(connection, event_rows, keys):
+            found[recorded.stream_id].append(recorded)
+        read: dict[str, tuple[Snapshot | None, list[RecordedEvent]]] = {}
+        for stream_id in streams:
+            snapshot = snapshots.get(stream_id)
+            if snapshot is None and not found[stream_id]:
+                # Archived streams keep no snapshot (eventstore/archive.py).
+                archived = archive.stream_rows(stream_id, using=using)
+                rows_in = [row for row in archived if to_version is None or row[8] <= to_version]
+                read[stream_id] = (None, _archived_events(connection, rows_in))
+            else:
+                read[stream_id] = (snapshot, found[stream_id])
+        return [read[stream_id] for stream_id, _ in wanted]
 
 
 def _key_rows(recorder: Any, events_where: str, params: list[Any]) -> tuple[str, list[Any]]:
