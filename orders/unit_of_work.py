@@ -113,8 +113,10 @@ class UnitOfWork(ABC):
 
     def read_ahead(self, *wanted: tuple[Aggregates[Any], UUID]) -> None:
         """A hint: the handler is about to load (or ask whether there is) each
-        ``(aggregates, id)``; a wiring may read them all at once for those calls, in the
-        same transaction. Nothing changes but the cost."""
+        ``(aggregates, id)``; a wiring may read them all at once for those calls. A view
+        may read ahead before ``run`` (its access check): the first attempt uses that
+        read, whose version the append's guard checks like any load's, and a retry reads
+        afresh. Nothing changes but the cost."""
         return None
 
     @abstractmethod
@@ -242,8 +244,10 @@ class EventStoreUnitOfWork(UnitOfWork):
         pairs = [
             (aggregates, aggregate_id)
             for aggregates, aggregate_id in dict.fromkeys(wanted)
-            if isinstance(aggregates, EventStoreAggregates)
+            if isinstance(aggregates, EventStoreAggregates) and aggregate_id not in aggregates.ahead
         ]
+        if not pairs:
+            return
         reads = read_together([(aggregates.repository, i) for aggregates, i in pairs])
         for (aggregates, aggregate_id), read in zip(pairs, reads, strict=True):
             aggregates.ahead[aggregate_id] = read
@@ -268,7 +272,8 @@ class EventStoreUnitOfWork(UnitOfWork):
 
     def _run(self, command: Command, handle: Handler, after: list[BeforeCommit]) -> CommandResult:
         for attempt in range(1, MAX_ATTEMPTS + 1):
-            self._forget_read_ahead()  # a retry reads afresh
+            if attempt > 1:
+                self._forget_read_ahead()  # a retry reads afresh
             try:
                 with transaction.atomic():
                     return self._attempt(command, handle, after)

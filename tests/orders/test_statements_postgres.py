@@ -91,3 +91,38 @@ def test_with_the_wake_ups_in_the_committing_thread_they_cost_the_command_more(s
     order_id = shop.order((shop.product("SKU-1", stock=5), 1))
     sql = statements(lambda: execute(c.PayOrder(order_id=order_id, payment_id="pay-1")))
     assert len(sql) > 2
+
+
+def test_a_pay_request_with_an_idempotency_key_is_five_statements(woken):
+    # What bench.peers counts for POST /api/orders/{id}/pay: the token (with its login
+    # and the customer it acts for), the order's read (the access check's, which the
+    # command's load uses), the key's claim, the INSERT, the key's completion.
+    from django.contrib.auth import get_user_model
+    from rest_framework.test import APIClient
+
+    from orders.models import CustomerAccount
+    from tests.api.conftest import token_for
+
+    shop = Shop()
+    order_id = shop.order((shop.product("SKU-1", stock=5), 1))
+    user = get_user_model().objects.create_user("customer-login")
+    CustomerAccount.objects.create(user=user, customer_id=shop.customer_id)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user)}")
+    assert background.wait_idle()
+
+    def pay() -> None:
+        response = client.post(
+            f"/api/orders/{order_id}/pay",
+            {"payment_id": "pay-1"},
+            format="json",
+            headers={"Idempotency-Key": "pay-1"},
+        )
+        assert response.status_code == 200, response.content
+
+    sql = statements(pay)
+
+    assert len(sql) <= 5, sql
+    # The replay: the token, the access check's read, the refused claim and the key's
+    # stored response.
+    assert len(statements(pay)) <= 4
