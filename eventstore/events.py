@@ -83,3 +83,11 @@ def event_types() -> list[str]:
 def personal_fields(event_type: str) -> tuple[str, frozenset[str]] | None:
     """(subject field, personal fields) of ``event_type``; None when it has none."""
     return _personal.get(event_type)
+
+
+def personal_event_types() -> dict[str, list[str]]:
+    """The event types with personal fields by the field naming their subject."""
+    by_subject: dict[str, list[str]] = {}
+    for event_type, (subject, _) in _personal.items():
+        by_subject.setdefault(subject, []).append(event_type)
+    return by_subject

@@ -19,6 +19,7 @@ import base64
 import binascii
 import os
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -68,6 +69,16 @@ def unwrap(wrapped: bytes, subject: str, kek: bytes | None = None) -> bytes:
 
 
 # Keys
+
+
+@dataclass(frozen=True)
+class ReadKeys:
+    """Data keys a read of the store fetched in its own statement (``eventstore.store``):
+    every subject it asked for, and the wrapped keys it found (None: destroyed). A
+    subject asked for and not found never had a key."""
+
+    asked: frozenset[str]
+    wrapped: Mapping[str, bytes | None]
 
 
 def _keys(subjects: Iterable[str], using: str) -> dict[str, bytes | None]:
@@ -198,11 +209,15 @@ def seal(event_type: str, data: dict[str, Any], *, using: str = DEFAULT_DB_ALIAS
 
 
 def reveal_data(
-    events: list[tuple[str, dict[str, Any]]], *, using: str = DEFAULT_DB_ALIAS
+    events: list[tuple[str, dict[str, Any]]],
+    *,
+    using: str = DEFAULT_DB_ALIAS,
+    read: ReadKeys | None = None,
 ) -> list[dict[str, Any]]:
     """The ``(event_type, data)`` pairs' data with personal fields decrypted (or
-    ``ERASED``); one query for the batch's keys. Data without personal fields is
-    returned as it is."""
+    ``ERASED``); one query for the batch's keys, none when ``read`` (the keys the
+    read fetched with the rows) asked for every subject. Data without personal fields
+    is returned as it is."""
     subjects = {}
     for index, (event_type, data) in enumerate(events):
         subject = subject_of(event_type, data)
@@ -210,11 +225,18 @@ def reveal_data(
             subjects[index] = subject
     if not subjects:
         return [data for _, data in events]
+    wanted = set(subjects.values())
+    keys: dict[str, bytes | None] = {}
+    if read is not None:
+        keys = {
+            subject: None if wrapped is None else unwrap(wrapped, subject)
+            for subject, wrapped in read.wrapped.items()
+            if subject in wanted
+        }
+        wanted -= read.asked
+    keys.update(_keys(wanted, using))  # no query when nothing is left to ask
     # One cipher per subject of the batch, its key unwrapped once.
-    ciphers = {
-        subject: None if key is None else AESGCM(key)
-        for subject, key in _keys(subjects.values(), using).items()
-    }
+    ciphers = {subject: None if key is None else AESGCM(key) for subject, key in keys.items()}
     result = []
     for index, (event_type, data) in enumerate(events):
         subject = subjects.get(index)
@@ -232,10 +254,13 @@ def reveal_data(
     return result
 
 
-def reveal(events: list[RecordedEvent], *, using: str = DEFAULT_DB_ALIAS) -> list[RecordedEvent]:
+def reveal(
+    events: list[RecordedEvent], *, using: str = DEFAULT_DB_ALIAS, read: ReadKeys | None = None
+) -> list[RecordedEvent]:
     """Decrypt the personal fields of a batch the store read, in place (their ``data``
-    dicts are updated); a destroyed key reads as ``ERASED``, never raises."""
-    revealed = reveal_data([(e.event_type, e.data) for e in events], using=using)
+    dicts are updated); a destroyed key reads as ``ERASED``, never raises. ``read``:
+    the keys the store fetched with the batch, as for ``reveal_data``."""
+    revealed = reveal_data([(e.event_type, e.data) for e in events], using=using, read=read)
     for recorded, data in zip(events, revealed, strict=True):
         if data is not recorded.data:
             recorded.data.clear()

@@ -18,7 +18,7 @@ import gc
 import itertools
 import random
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache, partial
 from typing import Any, NamedTuple
@@ -37,6 +37,7 @@ from eventstore.errors import (
     OrderingConflict,
     StreamArchived,
 )
+from eventstore.events import personal_event_types
 from eventstore.recorders.base import (
     COLUMNS,
     SEGMENT_TABLE,
@@ -79,6 +80,7 @@ __all__ = [
     "head",
     "read_all",
     "read_from_snapshot",
+    "read_from_snapshots",
     "read_stream",
     "stream_version",
 ]
@@ -446,8 +448,10 @@ def read_stream(
             raise ValueError("as_of must be an aware datetime")
         where.append("recorded_at <= %s")
         params.append(connection.ops.adapt_datetimefield_value(as_of))
-    sql = f"SELECT {COLUMNS} FROM {TABLE} WHERE {' AND '.join(where)} ORDER BY version"
-    events = _fetch(connection, sql, params)
+    events_where = " AND ".join(where)
+    keys_sql, keys_params = _key_rows(recorders.for_connection(connection), events_where, params)
+    sql = f"SELECT {COLUMNS} FROM {TABLE} WHERE {events_where}{keys_sql} ORDER BY 9"
+    events = _fetch(connection, sql, [*params, *keys_params])
     if events:
         return events
     # No hot row: the stream may be archived (the whole stream goes at once).
@@ -473,43 +477,139 @@ def read_from_snapshot(
 
     ``to_version`` bounds both: no snapshot and no event past it.
     """
+    return _read_from_snapshots([(stream_id, snapshot_schema_version)], to_version, using)[0]
+
+
+def read_from_snapshots(
+    wanted: Sequence[tuple[str, int]], *, using: str = DEFAULT_DB_ALIAS
+) -> list[tuple[Snapshot | None, list[RecordedEvent]]]:
+    """``read_from_snapshot`` of each ``(stream_id, snapshot_schema_version)``, in
+    order, all in one query (a stream with no hot rows is looked up among the archived
+    ones apart, as there)."""
+    return _read_from_snapshots(wanted, None, using)
+
+
+def _read_from_snapshots(
+    wanted: Sequence[tuple[str, int]], to_version: int | None, using: str
+) -> list[tuple[Snapshot | None, list[RecordedEvent]]]:
     connection = connections[using]
     recorder = recorders.for_connection(connection)
+    streams = list(dict.fromkeys(stream_id for stream_id, _ in wanted))
+    schemas = dict(wanted)
     bound, bounds = ("", []) if to_version is None else (" AND version <= %s", [to_version])
-    nulls = ", ".join(["NULL"] * 6)
-    # The snapshot's row comes first (its version is below every event's), marked by
-    # a NULL position, its state in the data column and its head event's instant and
-    # chain hash in theirs.
-    sql = (
-        f"WITH snap AS (SELECT version, state, head_recorded_at, head_chain_hash"
-        f" FROM {SNAPSHOT_TABLE}"
-        f" WHERE stream_id = %s AND schema_version = %s{bound}"
-        f" ORDER BY version DESC LIMIT 1)"
-        f" SELECT {nulls}, {recorder.snapshot_state}, NULL, version, head_recorded_at,"
-        f" NULL, NULL, NULL, head_chain_hash"
-        f" FROM snap UNION ALL SELECT {COLUMNS} FROM {TABLE} WHERE stream_id = %s"
-        f" AND version > COALESCE((SELECT version FROM snap), 0){bound} ORDER BY 9"
-    )
-    params: list[Any] = [stream_id, snapshot_schema_version, *bounds, stream_id, *bounds]
+    nulls = ", ".join(["NULL"] * 3)
+    # Per stream, its snapshot's row comes first (its version is below every event's),
+    # marked by a NULL position, its state in the data column and its head event's
+    # instant and chain hash in theirs; then the events after it. The data keys of the
+    # subjects the events name follow (eventstore/shredding.py).
+    ctes: list[str] = []
+    branches: list[str] = []
+    wheres: list[str] = []
+    cte_params: list[Any] = []
+    branch_params: list[Any] = []
+    where_params: list[Any] = []
+    for n, stream_id in enumerate(streams):
+        ctes.append(
+            f"snap{n} AS (SELECT stream_id, version, state, head_recorded_at, head_chain_hash"
+            f" FROM {SNAPSHOT_TABLE} WHERE stream_id = %s AND schema_version = %s{bound}"
+            " ORDER BY version DESC LIMIT 1)"
+        )
+        cte_params += [stream_id, schemas[stream_id], *bounds]
+        where = f"stream_id = %s AND version > COALESCE((SELECT version FROM snap{n}), 0){bound}"
+        branches.append(
+            f"SELECT NULL, NULL, stream_id, {nulls}, {recorder.snapshot_state}, NULL, version,"
+            f" head_recorded_at, NULL, NULL, NULL, head_chain_hash FROM snap{n}"
+            f" UNION ALL SELECT {COLUMNS} FROM {TABLE} WHERE {where}"
+        )
+        branch_params += [stream_id, *bounds]
+        wheres.append(f"({where})")
+        where_params += [stream_id, *bounds]
+    keys_sql, keys_params = _key_rows(recorder, f"({' OR '.join(wheres)})", where_params)
+    sql = f"WITH {', '.join(ctes)} {' UNION ALL '.join(branches)}{keys_sql} ORDER BY 3, 9"
     with connection.cursor() as cursor, _collector_paused():
         recorder.prepare_read(cursor)
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-        snapshot = None
-        if rows and rows[0][0] is None:
-            state, version, at, chain_hash = rows[0][6], rows[0][8], rows[0][9], rows[0][13]
-            snapshot = Snapshot(
+        cursor.execute(sql, [*cte_params, *branch_params, *keys_params])
+        rows, keys = _split_keys(cursor.fetchall())
+        snapshots: dict[str, Snapshot] = {}
+        event_rows: list[tuple[Any, ...]] = []
+        for row in rows:
+            if row[0] is not None:
+                event_rows.append(row)
+                continue
+            state, version, at, chain_hash = row[6], row[8], row[9], row[13]
+            snapshots[row[2]] = Snapshot(
                 version,
                 loads(state) if isinstance(state, str | bytes) else state,
                 None if at is None else StreamHead(version, chain_hash, stored_instant(at)),
             )
-            rows = rows[1:]
-        if snapshot is None and not rows:
-            # Archived streams keep no snapshot (eventstore/archive.py).
-            archived = archive.stream_rows(stream_id, using=using)
-            rows_in = [row for row in archived if to_version is None or row[8] <= to_version]
-            return None, _archived_events(connection, rows_in)
-        return snapshot, _events(connection, rows)
+        found: dict[str, list[RecordedEvent]] = {stream_id: [] for stream_id in streams}
+        for recorded in _events(connection, event_rows, keys):
+            found[recorded.stream_id].append(recorded)
+        read: dict[str, tuple[Snapshot | None, list[RecordedEvent]]] = {}
+        for stream_id in streams:
+            snapshot = snapshots.get(stream_id)
+            if snapshot is None and not found[stream_id]:
+                # Archived streams keep no snapshot (eventstore/archive.py).
+                archived = archive.stream_rows(stream_id, using=using)
+                rows_in = [row for row in archived if to_version is None or row[8] <= to_version]
+                read[stream_id] = (None, _archived_events(connection, rows_in))
+            else:
+                read[stream_id] = (snapshot, found[stream_id])
+        return [read[stream_id] for stream_id, _ in wanted]
+
+
+def _key_rows(recorder: Any, events_where: str, params: list[Any]) -> tuple[str, list[Any]]:
+    """A ``UNION ALL`` branch for a read of one stream: the data key of every subject
+    the events ``events_where`` selects name, one row each whether it has a key or not,
+    so the read decrypts them (invariant 14) without a key query of its own. A key row
+    has no position and no version; its subject is in ``stream_id``, ``'key'`` (found)
+    or ``'none'`` in ``event_type``, the wrapped key (NULL: destroyed) in ``chain_hash``
+    (``_split_keys``). A subject it misses (an upcaster renamed the field) is looked up
+    apart, as before."""
+    parts: list[str] = []
+    part_params: list[Any] = []
+    for field, types in personal_event_types().items():
+        if not field.isidentifier():
+            continue  # not put into SQL: looked up apart
+        subject = recorder.json_text.format(column="data", field=field)
+        parts.append(
+            f"SELECT DISTINCT {subject} AS subject FROM {TABLE} WHERE {events_where}"
+            f" AND event_type IN ({','.join(['%s'] * len(types))})"
+        )
+        part_params += [*params, *types]
+    if not parts:
+        return "", []
+    sql = (
+        " UNION ALL SELECT NULL, NULL, s.subject, NULL,"
+        " CASE WHEN k.subject IS NULL THEN 'none' ELSE 'key' END,"
+        f" {', '.join(['NULL'] * 8)}, {recorder.wrapped_key.format(column='k.wrapped')}"
+        f" FROM ({' UNION '.join(parts)}) AS s"
+        f" LEFT JOIN {shredding.TABLE} AS k ON k.subject = s.subject"
+        " WHERE s.subject IS NOT NULL"
+    )
+    return sql, part_params
+
+
+def _split_keys(rows: list[tuple[Any, ...]]) -> tuple[list[tuple[Any, ...]], shredding.ReadKeys]:
+    """The rows of a stream read without its key rows (``_key_rows``), and those keys."""
+    kept: list[tuple[Any, ...]] = []
+    asked: set[str] = set()
+    wrapped: dict[str, bytes | None] = {}
+    for row in rows:
+        if row[0] is not None or row[8] is not None:
+            kept.append(row)
+            continue
+        subject, value = str(row[2]), row[13]
+        asked.add(subject)
+        if row[4] == "key":
+            wrapped[subject] = (
+                None
+                if value is None
+                else bytes.fromhex(value)
+                if isinstance(value, str)
+                else bytes(value)
+            )
+    return kept, shredding.ReadKeys(frozenset(asked), wrapped)
 
 
 def read_all(
@@ -638,7 +738,8 @@ def _fetch(
         recorder.prepare_read(cursor)
         cursor.execute(sql, params)
         with _collector_paused():
-            return _events(connection, cursor.fetchall())
+            rows, keys = _split_keys(cursor.fetchall())
+            return _events(connection, rows, keys)
 
 
 @contextmanager
@@ -662,11 +763,14 @@ def _archived_events(connection: Any, rows: list[tuple[Any, ...]]) -> list[Recor
     return shredding.reveal(_decode_rows(None, rows), using=connection.alias)
 
 
-def _events(connection: Any, rows: list[tuple[Any, ...]]) -> list[RecordedEvent]:
+def _events(
+    connection: Any, rows: list[tuple[Any, ...]], keys: shredding.ReadKeys | None = None
+) -> list[RecordedEvent]:
     """The stored rows as every read of the store returns them: decoded, with their
-    personal fields decrypted (or read "[erased]"), one key lookup a batch."""
+    personal fields decrypted (or read "[erased]"), one key lookup a batch unless the
+    read fetched the ``keys`` with the rows."""
     events = _decode_rows(recorders.for_connection(connection).native_values, rows)
-    return shredding.reveal(events, using=connection.alias)
+    return shredding.reveal(events, using=connection.alias, read=keys)
 
 
 def _decode_rows(

@@ -6,7 +6,8 @@ runs it in one transaction. ``execute`` is the way in: it picks the handler and 
 it in the default wiring (the event store) unless given another unit of work (the
 in-memory one of ``orders.in_memory``, in tests). Checks that reach past the one
 aggregate (the customer and products an order names, the stock it needs) read
-through the same unit of work before the save.
+through the same unit of work before the save; a handler that reads several names
+them first (``uow.read_ahead``), so the event store reads them in one query.
 """
 
 from __future__ import annotations
@@ -109,6 +110,7 @@ def handle_change_product_price(cmd: c.ChangeProductPrice, uow: UnitOfWork) -> C
 
 
 def handle_receive_stock(cmd: c.ReceiveStock, uow: UnitOfWork) -> CommandResult:
+    uow.read_ahead((uow.products, cmd.product_id), (uow.inventories, cmd.product_id))
     if not uow.products.exists(cmd.product_id):
         raise StreamNotFound(Product.stream_id_for(cmd.product_id))
     inventory = uow.inventories.load_or_new(cmd.product_id, cmd.expected_version)
@@ -120,6 +122,13 @@ def handle_receive_stock(cmd: c.ReceiveStock, uow: UnitOfWork) -> CommandResult:
 
 
 def handle_create_order(cmd: c.CreateOrder, uow: UnitOfWork) -> CommandResult:
+    # The customer, the products and their stock in one read (the checks below, in order).
+    product_ids = [item.product_id for item in cmd.items]
+    uow.read_ahead(
+        (uow.customers, cmd.customer_id),
+        *((uow.products, product_id) for product_id in product_ids),
+        *((uow.inventories, product_id) for product_id in product_ids),
+    )
     if not uow.customers.exists(cmd.customer_id):
         raise UnknownReference("customer_id", f"no customer {cmd.customer_id}")
     lines = [
@@ -139,6 +148,11 @@ def handle_create_order(cmd: c.CreateOrder, uow: UnitOfWork) -> CommandResult:
 
 
 def handle_add_item(cmd: c.AddItem, uow: UnitOfWork) -> CommandResult:
+    uow.read_ahead(
+        (uow.products, cmd.product_id),
+        (uow.orders, cmd.order_id),
+        (uow.inventories, cmd.product_id),
+    )
     line = _line_for(uow, cmd.product_id, cmd.quantity, "product_id")
     order = uow.orders.load(cmd.order_id, cmd.expected_version)
     order.add_item(line.product_id, line.product_name, line.quantity, line.unit_price)

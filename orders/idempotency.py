@@ -3,7 +3,8 @@
 Keys belong to their sender: every function takes the authenticated user's id, and
 the same key from two users is two independent requests (no user learns of, or can
 block, another's keys). The fingerprint is user + method + path + canonical JSON
-body. A key is claimed in its own short transaction before the command runs,
+body. A key is claimed in its own short transaction before the command runs (on
+PostgreSQL one statement, which also reads the record of a key held already),
 completed inside the command's transaction (with the events), and released when
 the command is refused.
 """
@@ -16,7 +17,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from orders.models import IdempotencyRecord
@@ -65,15 +66,9 @@ def fingerprint(user_id: Any, method: str, path: str, body: Any) -> str:
 def claim(user_id: Any, key: str, print_: str) -> StoredResponse | None:
     """Claim ``user_id``'s ``key`` for this request, or return the response stored for it."""
     now = timezone.now()
-    try:
-        with transaction.atomic():
-            IdempotencyRecord.objects.create(
-                user_id=user_id, key=key, fingerprint=print_, created_at=now
-            )
-            return None
-    except IntegrityError:
-        pass
-    record = IdempotencyRecord.objects.get(user_id=user_id, key=key)
+    record = _claimed_or_held(user_id, key, print_, now)
+    if record is None:
+        return None
     if record.fingerprint != print_:
         raise KeyReused("this Idempotency-Key was used with a different request")
     if record.state == IdempotencyRecord.DONE:
@@ -86,6 +81,61 @@ def claim(user_id: Any, key: str, print_: str) -> StoredResponse | None:
     if not taken_over:
         raise KeyInUse("a request with this Idempotency-Key is still being processed")
     return None
+
+
+# PostgreSQL: the claim and, when the key is held already, its record in one statement.
+# The SELECT sees the table as the statement began: a claim that committed while the
+# INSERT waited on it is not among its rows (then the record is read apart).
+_CLAIM = f"""
+    WITH claimed AS (
+        INSERT INTO {IdempotencyRecord._meta.db_table}
+               (user_id, key, fingerprint, state, etag, location, created_at)
+        VALUES (%s, %s, %s, %s, '', '', %s)
+        ON CONFLICT (user_id, key) DO NOTHING
+        RETURNING id
+    )
+    SELECT id, NULL, NULL, NULL, NULL, NULL, NULL FROM claimed
+    UNION ALL
+    SELECT id, fingerprint, state, response_status, response_body::text, etag, location
+      FROM {IdempotencyRecord._meta.db_table}
+     WHERE user_id = %s AND key = %s AND NOT EXISTS (SELECT FROM claimed)"""
+
+
+def _claimed_or_held(
+    user_id: Any, key: str, print_: str, now: dt.datetime
+) -> IdempotencyRecord | None:
+    """Claim the key (None), or the record that holds it."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _CLAIM, [user_id, key, print_, IdempotencyRecord.PROCESSING, now, user_id, key]
+            )
+            row = cursor.fetchone()
+        if row is not None and row[1] is None:
+            return None
+        if row is not None:
+            pk, fingerprint, state, status, body, etag, location = row
+            return IdempotencyRecord(
+                pk=pk,
+                user_id=user_id,
+                key=key,
+                fingerprint=fingerprint,
+                state=state,
+                response_status=status,
+                response_body=None if body is None else json.loads(body),
+                etag=etag,
+                location=location,
+            )
+    else:
+        try:
+            with transaction.atomic():
+                IdempotencyRecord.objects.create(
+                    user_id=user_id, key=key, fingerprint=print_, created_at=now
+                )
+                return None
+        except IntegrityError:
+            pass
+    return IdempotencyRecord.objects.get(user_id=user_id, key=key)
 
 
 def complete(user_id: Any, key: str, response: StoredResponse) -> None:

@@ -33,7 +33,7 @@ from config import tracing
 from eventstore import store
 from eventstore.aggregate import Aggregate
 from eventstore.errors import ConcurrencyError, OrderingConflict, StreamNotFound
-from eventstore.repository import Repository
+from eventstore.repository import Repository, read_together
 from orders import forgetting, repositories
 from orders.commands import Command
 from orders.customer import Customer
@@ -111,6 +111,14 @@ class UnitOfWork(ABC):
         transaction: the work commits with the events, or neither does."""
         self._before_commit.append(work)
 
+    def read_ahead(self, *wanted: tuple[Aggregates[Any], UUID]) -> None:
+        """A hint: the handler is about to load (or ask whether there is) each
+        ``(aggregates, id)``; a wiring may read them all at once for those calls. A view
+        may read ahead before ``run`` (its access check): the first attempt uses that
+        read, whose version the append's guard checks like any load's, and a retry reads
+        afresh. Nothing changes but the cost."""
+        return None
+
     @abstractmethod
     def run(self, command: Command, handle: Handler) -> CommandResult:
         """``handle(command, self)`` and the before-commit work, committed together."""
@@ -177,8 +185,15 @@ class EventStoreAggregates(Aggregates[A]):
     def __init__(self, repository: Repository[A]) -> None:
         self.repository = repository
         self.aggregate_class = repository.aggregate_class
+        # What the unit of work read ahead in this attempt: each id's stream read, for
+        # ``repository.build`` (a fresh aggregate at every load).
+        self.ahead: dict[UUID, tuple[store.Snapshot | None, list[store.RecordedEvent]]] = {}
 
     def exists(self, aggregate_id: UUID) -> bool:
+        read = self.ahead.get(aggregate_id)
+        if read is not None:
+            snapshot, events = read
+            return snapshot is not None or bool(events)
         return self.repository.exists(aggregate_id)
 
     def save(self, aggregate: A, cmd: Command) -> CommandResult:
@@ -193,6 +208,7 @@ class EventStoreAggregates(Aggregates[A]):
         trace_id = tracing.current_trace_id()
         if trace_id is not None:
             metadata["trace_id"] = trace_id
+        self.ahead.pop(aggregate.id, None)  # a later load reads what this saves
         saved = self.repository.save(
             aggregate,
             command_id=cmd.command_id,
@@ -206,6 +222,9 @@ class EventStoreAggregates(Aggregates[A]):
         return CommandResult(aggregate.id, saved.version, saved.position)
 
     def _load(self, aggregate_id: UUID) -> A:
+        read = self.ahead.get(aggregate_id)
+        if read is not None:
+            return self.repository.build(aggregate_id, *read)
         return self.repository.load(aggregate_id)
 
 
@@ -220,9 +239,41 @@ class EventStoreUnitOfWork(UnitOfWork):
         self.inventories = EventStoreAggregates(repositories.inventories)
         self.shipments = EventStoreAggregates(repositories.shipments)
 
+    def read_ahead(self, *wanted: tuple[Aggregates[Any], UUID]) -> None:
+        """One query for all of them (``eventstore.repository.read_together``)."""
+        pairs = [
+            (aggregates, aggregate_id)
+            for aggregates, aggregate_id in dict.fromkeys(wanted)
+            if isinstance(aggregates, EventStoreAggregates) and aggregate_id not in aggregates.ahead
+        ]
+        if not pairs:
+            return
+        reads = read_together([(aggregates.repository, i) for aggregates, i in pairs])
+        for (aggregates, aggregate_id), read in zip(pairs, reads, strict=True):
+            aggregates.ahead[aggregate_id] = read
+
     def run(self, command: Command, handle: Handler) -> CommandResult:
         after = self._take_before_commit()
+        try:
+            return self._run(command, handle, after)
+        finally:
+            self._forget_read_ahead()
+
+    def _forget_read_ahead(self) -> None:
+        for aggregates in (
+            self.orders,
+            self.customers,
+            self.products,
+            self.inventories,
+            self.shipments,
+        ):
+            if isinstance(aggregates, EventStoreAggregates):
+                aggregates.ahead.clear()
+
+    def _run(self, command: Command, handle: Handler, after: list[BeforeCommit]) -> CommandResult:
         for attempt in range(1, MAX_ATTEMPTS + 1):
+            if attempt > 1:
+                self._forget_read_ahead()  # a retry reads afresh
             try:
                 with transaction.atomic():
                     return self._attempt(command, handle, after)

@@ -76,6 +76,11 @@ class Recorder(Protocol):
     # The snapshot table's ``state`` as the event table's ``data`` type, for one query
     # that reads a snapshot and the events after it.
     snapshot_state: str
+    # SQL for the text of a top-level field of a JSON column ({column}, {field}), and a
+    # data key's wrapped bytes ({column}) in the event table's chain_hash type: for the
+    # keys a stream read fetches in its own statement.
+    json_text: str
+    wrapped_key: str
 
     def insert(
         self,

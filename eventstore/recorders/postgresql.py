@@ -121,6 +121,8 @@ class PostgreSQLRecorder:
     aborts_on_error = True
     orders_by_transaction = True
     snapshot_state = "state::json"
+    json_text = "{column}->>'{field}'"
+    wrapped_key = "encode({column}, 'hex')"
     native_values: NativeValues | None = None
 
     def insert(

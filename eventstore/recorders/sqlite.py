@@ -51,6 +51,8 @@ class SQLiteRecorder:
     aborts_on_error = False
     orders_by_transaction = False
     snapshot_state = "state"
+    json_text = "json_extract({column}, '$.{field}')"
+    wrapped_key = "{column}"  # a compound SELECT's columns take any type
     native_values: NativeValues | None = staticmethod(_native_values)
 
     def insert(

@@ -50,6 +50,14 @@ class CommandApi(APIView):
     # ?min_position= so that following it reads the client's own write.
     created_path = ""
 
+    def unit_of_work(self) -> EventStoreUnitOfWork:
+        """The request's one unit of work: what a check reads ahead in it (the order an
+        order command names) the command's load uses."""
+        uow: EventStoreUnitOfWork | None = getattr(self, "_uow", None)
+        if uow is None:
+            uow = self._uow = EventStoreUnitOfWork()
+        return uow
+
     def context(self, request: Request) -> dict[str, Any]:
         """Keyword arguments every command takes from the request; the correlation is
         config.correlation.CorrelationMiddleware's."""
@@ -102,7 +110,7 @@ class CommandApi(APIView):
             if stored is not None:
                 return Response(stored.body, status=stored.status, headers=stored.headers)
 
-        uow = EventStoreUnitOfWork()
+        uow = self.unit_of_work()
         if also is not None:
             uow.before_commit(also)
         if key is not None:

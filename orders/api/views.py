@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts import usernames
+from eventstore.errors import StreamNotFound
 from orders import access, repositories
 from orders import commands as c
 from orders.api import serializers as s
@@ -243,7 +244,13 @@ class _OrderCommandApi(CommandApi):
     staff_only = False
 
     def check(self, request: Request, order_id: UUID) -> None:
-        owner = access.order_owner(order_id)
+        # The order's stream read once, for this check and for the command's load.
+        uow = self.unit_of_work()
+        uow.read_ahead((uow.orders, order_id))
+        try:
+            owner = uow.orders.load(order_id).customer_id
+        except StreamNotFound:
+            owner = None
         may_act = owner is not None and access.may_act_for(request.user, owner)
         self.require_found(may_act, "order", order_id)
         self.require(request.user.is_staff or not self.staff_only)

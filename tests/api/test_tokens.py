@@ -132,6 +132,37 @@ def test_a_token_is_checked_in_one_query(staff_user):
     assert len(queries) == 1
 
 
+def test_the_token_query_also_finds_the_customer_the_login_acts_for(staff_user):
+    import uuid
+
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from rest_framework.test import APIRequestFactory
+
+    from accounts.tokens import TokenAuthentication
+    from orders import access
+    from orders.models import CustomerAccount
+
+    customer_id = uuid.uuid4()
+    login = get_user_model().objects.create_user("customer-login", password="x-pass-987654")
+    CustomerAccount.objects.create(user=login, customer_id=customer_id)
+    for token, acts_for in (
+        (log_in("customer-login", "x-pass-987654"), customer_id),
+        (
+            log_in(),
+            None,
+        ),
+    ):
+        request = APIRequestFactory().get("/", HTTP_AUTHORIZATION=f"Token {token}")
+        with CaptureQueriesContext(connection) as queries:
+            user, _ = TokenAuthentication().authenticate(request)
+            assert access.customer_id_for(user) == acts_for
+        assert len(queries) == 1
+    # A login not authenticated by token (a session) is looked up as before.
+    assert access.customer_id_for(get_user_model().objects.get(pk=login.pk)) == customer_id
+
+
 def test_an_expired_token_is_deleted_when_presented_and_a_login_deletes_the_others(
     staff_user, monkeypatch
 ):

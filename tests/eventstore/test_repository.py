@@ -149,6 +149,34 @@ def test_events_carry_command_metadata_correlation_and_causation():
     assert (recorded.correlation_id, recorded.causation_id) == (correlation, command_id)
 
 
+def test_several_streams_read_together_in_one_query_as_each_alone():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from eventstore.repository import read_together
+
+    repo = Repository(Counter, snapshot_every=10)
+    snapped, plain, missing = uuid4(), uuid4(), uuid4()
+    counted(repo, snapped, 13)
+    counted(repo, plain, 3)
+    with CaptureQueriesContext(connection) as queries:
+        read_together([(repo, snapped), (repo, plain)])
+    assert len(queries) == 1
+    wanted = [(repo, snapped), (repo, missing), (repo, plain), (repo, snapped)]
+    with CaptureQueriesContext(connection) as queries:
+        reads = read_together(wanted)
+    assert len(queries) == 2  # a stream with no hot rows is looked up among archived ones
+    assert reads == [
+        store.read_from_snapshot(f"counter-{i}", Counter.snapshot_schema_version) for _, i in wanted
+    ]
+    assert reads[0][0] is not None and [e.version for e in reads[0][1]] == [11, 12, 13]
+    assert reads[1] == (None, [])
+    assert repo.build(snapped, *reads[0]) == repo.load(snapped)
+    assert repo.build(plain, *reads[2]).total == 3
+    with pytest.raises(StreamNotFound):
+        repo.build(missing, *reads[1])
+
+
 def test_a_load_is_one_query_for_the_snapshot_and_the_events_after_it():
     from django.db import connection
     from django.test.utils import CaptureQueriesContext

@@ -119,3 +119,52 @@ def test_sqlite_zeroes_deleted_content():
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA secure_delete")
         assert cursor.fetchone()[0] == 1
+
+
+def test_a_stream_read_fetches_its_subjects_keys_in_its_own_statement():
+    from django.test.utils import CaptureQueriesContext
+
+    customer_id = _register()
+    stream = f"customer-{customer_id}"
+    with CaptureQueriesContext(connection) as queries:
+        (event,) = store.read_stream(stream)
+        customer = customers.load(customer_id)
+    assert len(queries) == 2, [q["sql"] for q in queries]
+    assert event.data["name"] == customer.name == "Ann Example"
+    shredding.destroy(customer_id)
+    with CaptureQueriesContext(connection) as queries:
+        (event,) = store.read_stream(stream)
+        customer = customers.load(customer_id)
+    assert len(queries) == 2, [q["sql"] for q in queries]
+    assert event.data["name"] == customer.name == shredding.ERASED
+
+
+def test_ciphertext_of_a_subject_with_no_key_row_reads_as_erased():
+    customer_id = _register()
+    DataKey.objects.filter(subject=customer_id).delete()
+    (event,) = store.read_stream(f"customer-{customer_id}")
+    assert event.data["email"] == shredding.ERASED
+    assert customers.load(customer_id).email == shredding.ERASED
+
+
+def test_a_subject_the_read_did_not_ask_for_is_looked_up_apart():
+    from django.test.utils import CaptureQueriesContext
+
+    from eventstore.serialization import loads
+
+    customer_id = _register()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT data FROM eventstore_event WHERE stream_id = %s", [f"customer-{customer_id}"]
+        )
+        (stored,) = cursor.fetchone()
+    data = stored if isinstance(stored, dict) else loads(stored)  # psycopg decodes json
+    pair = [("CustomerRegistered", data)]
+    wrapped = bytes(DataKey.objects.get(subject=customer_id).wrapped)
+    read = shredding.ReadKeys(frozenset([customer_id]), {customer_id: wrapped})
+    with CaptureQueriesContext(connection) as queries:
+        (revealed,) = shredding.reveal_data(pair, read=read)
+    assert len(queries) == 0 and revealed["name"] == "Ann Example"
+    with CaptureQueriesContext(connection) as queries:
+        (revealed,) = shredding.reveal_data(pair, read=shredding.ReadKeys(frozenset(), {}))
+    assert len(queries) == 1 and revealed["name"] == "Ann Example"

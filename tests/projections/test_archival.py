@@ -93,6 +93,9 @@ def test_every_read_of_an_archived_stream_is_as_before(history, django_capture_o
     order_id = stream.removeprefix("order-")
     loaded = Repository(Order).load(order_id)
     at_version_2 = Repository(Order).load(order_id, at_version=2)
+    hot = Event.objects.filter(stream_type="order").exclude(stream_id=stream).first().stream_id
+    several = [(s, Order.snapshot_schema_version) for s in (stream, hot, "order-none")]
+    together = store.read_from_snapshots(several)
 
     archive_all_closed(django_capture_on_commit_callbacks)
 
@@ -103,6 +106,8 @@ def test_every_read_of_an_archived_stream_is_as_before(history, django_capture_o
     assert store.read_stream(stream, as_of=middle.recorded_at) == reads["as_of"]
     assert Repository(Order).load(order_id) == loaded
     assert Repository(Order).load(order_id, at_version=2) == at_version_2
+    assert store.read_from_snapshots(several) == together
+    assert together[0] == (None, reads["all"]) and together[2] == (None, [])
     assert store.stream_version(stream) == events[-1].version
     assert whole_log() == log_before  # the global read order, archived events in place
     assert store.head() == log_before[-1].checkpoint
