@@ -24,6 +24,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -65,7 +66,7 @@ class WakeUps:
         with the database or the broker away (the sweep catches up then)."""
         if Conf.SYNC:
             return  # django-q2 runs its worker loop inline for every synchronous task
-        if Conf.CLUSTER_NAME != (self.cluster or Conf.PREFIX):
+        if not self._runs_here():
             return  # a worker of another cluster: its tasks would land on its own queue
         try:
             self.request._default_manager.update_or_create(
@@ -74,6 +75,14 @@ class WakeUps:
             self._enqueue()
         except Exception:
             logger.exception("could not enqueue %s as a worker started", self.task)
+
+    def _runs_here(self) -> bool:
+        """Whether this worker's cluster is the group's: the named one, or for the main
+        cluster (whatever its ``cluster_name``) any that is not an alternative one."""
+        alternatives = settings.Q_CLUSTER.get("ALT_CLUSTERS") or {}
+        if self.cluster is None:
+            return Conf.CLUSTER_NAME not in alternatives
+        return Conf.CLUSTER_NAME == self.cluster
 
     def acknowledge(self) -> None:
         """Called by a starting catch-up task: the next commit may enqueue another one."""
