@@ -79,7 +79,8 @@ class WakeUps:
     def _runs_here(self) -> bool:
         """Whether this worker's cluster is the group's: the named one, or for the main
         cluster (whatever its ``cluster_name``) any that is not an alternative one."""
-        alternatives = settings.Q_CLUSTER.get("ALT_CLUSTERS") or {}
+        cluster: dict[str, Any] = settings.Q_CLUSTER
+        alternatives = cluster.get("ALT_CLUSTERS") or {}
         if self.cluster is None:
             return Conf.CLUSTER_NAME not in alternatives
         return Conf.CLUSTER_NAME == self.cluster
