@@ -9,7 +9,7 @@ from uuid import UUID
 
 from django.db import transaction
 from django.db.models import Count, Q
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
@@ -185,34 +185,35 @@ class _SwitchApi(_WebhooksApi):
         return Response(SubscriptionOut(_subscription(subscription_id)).data)
 
 
+def _switch_schema(summary: str, description: str) -> Any:
+    return extend_schema(
+        summary=summary,
+        description=description,
+        parameters=[SUBSCRIPTION_ID],
+        request=None,
+        responses={200: SubscriptionOut, **problems(401, 403, 404)},
+        tags=["webhooks"],
+    )
+
+
+@extend_schema_view(
+    post=_switch_schema(
+        "Pause a webhook subscription",
+        "Nothing is sent until it is resumed; it keeps its place in the log.",
+    )
+)
 class WebhookPauseApi(_SwitchApi):
     active = False
 
-    @extend_schema(
-        summary="Pause a webhook subscription",
-        description="Nothing is sent until it is resumed; it keeps its place in the log.",
-        parameters=[SUBSCRIPTION_ID],
-        request=None,
-        responses={200: SubscriptionOut, **problems(401, 403, 404)},
-        tags=["webhooks"],
+
+@extend_schema_view(
+    post=_switch_schema(
+        "Resume a webhook subscription",
+        "Delivery goes on from where it stopped: every event since is sent.",
     )
-    def post(self, request: Request, subscription_id: str) -> Response:
-        return super().post(request, subscription_id)
-
-
+)
 class WebhookResumeApi(_SwitchApi):
     active = True
-
-    @extend_schema(
-        summary="Resume a webhook subscription",
-        description="Delivery goes on from where it stopped: every event since is sent.",
-        parameters=[SUBSCRIPTION_ID],
-        request=None,
-        responses={200: SubscriptionOut, **problems(401, 403, 404)},
-        tags=["webhooks"],
-    )
-    def post(self, request: Request, subscription_id: str) -> Response:
-        return super().post(request, subscription_id)
 
 
 class WebhookTestApi(_WebhooksApi):

@@ -39,15 +39,6 @@ SECONDS = 60
 
 
 @pytest.fixture
-def target():
-    found, server = receivers.start()
-    yield found
-    found.hold.set()
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture
 def only_wake_ups(monkeypatch):
     """Tasks go to the ORM broker in the test database; only the wake-ups (and, where a
     test keeps it, the webhooks' sweep) drive the clusters."""
@@ -107,8 +98,10 @@ def pid_of_client(port: int) -> int | None:
     return None
 
 
-def test_a_worker_killed_mid_delivery_sends_only_that_event_again(tmp_path, only_wake_ups, target):
-    subscription = subscribe(target, stream_types=["product"])
+def test_a_worker_killed_mid_delivery_sends_only_that_event_again(
+    tmp_path, only_wake_ups, receiver
+):
+    subscription = subscribe(receiver, stream_types=["product"])
     events = products(6)
     in_flight = events[2]
     released = threading.Event()
@@ -120,7 +113,7 @@ def test_a_worker_killed_mid_delivery_sends_only_that_event_again(tmp_path, only
             released.wait(SECONDS)  # held until the worker delivering it is dead
         return 200
 
-    target.answer = answer
+    receiver.answer = answer
     worker = webhooks_worker(tmp_path, "first")
     try:
         processes.wait_until(lambda: clients, SECONDS, "the third delivery to arrive")
@@ -129,29 +122,29 @@ def test_a_worker_killed_mid_delivery_sends_only_that_event_again(tmp_path, only
         os.kill(pid, signal.SIGKILL)
         processes.wait_until(lambda: pid_of_client(clients[0]) is None, 10, "the worker's end")
         released.set()
-        delivered = processes.settles(lambda: len(set(delivered_ids(target))) == 6, SECONDS)
+        delivered = processes.settles(lambda: len(set(delivered_ids(receiver))) == 6, SECONDS)
     finally:
         worker.stop()
     assert delivered, worker.output()
     assert "reincarnated worker" in worker.output(20_000), worker.output()
 
-    ids = delivered_ids(target)
+    ids = delivered_ids(receiver)
     expected = [str(e.event_id) for e in events]
     assert sorted(set(ids)) == sorted(expected)
     assert [i for i in set(ids) if ids.count(i) > 1] == [str(in_flight.event_id)]
     # Every attempt at the in-flight event carried the same delivery id, and was signed.
-    again = [r for r in target.received if r.json["event_id"] == str(in_flight.event_id)]
+    again = [r for r in receiver.received if r.json["event_id"] == str(in_flight.event_id)]
     assert len(again) == 2 and len({r.delivery_id for r in again}) == 1
-    assert all(r.signature_ok for r in target.received)
+    assert all(r.signature_ok for r in receiver.received)
     assert not HeldStream.objects.filter(subscription_id=subscription).exists()
 
 
 def test_a_target_down_for_a_minute_gets_every_event_once_it_is_back(
-    tmp_path, only_wake_ups, target
+    tmp_path, only_wake_ups, receiver
 ):
-    subscribe(target, stream_types=["product"])
+    subscribe(receiver, stream_types=["product"])
     down_until = time.monotonic() + 60
-    target.answer = lambda request: 503 if time.monotonic() < down_until else 200
+    receiver.answer = lambda request: 503 if time.monotonic() < down_until else 200
     worker = webhooks_worker(
         tmp_path, "patient", WEBHOOKS_RETRY_MAX_SECONDS="5", WEBHOOKS_MAX_ATTEMPTS="100"
     )
@@ -159,20 +152,20 @@ def test_a_target_down_for_a_minute_gets_every_event_once_it_is_back(
         events = products(3)
         time.sleep(20)
         events = products(3, start=3)  # more while it is down
-        delivered = processes.settles(lambda: len(set(delivered_ids(target))) == 6, 60 + SECONDS)
+        delivered = processes.settles(lambda: len(set(delivered_ids(receiver))) == 6, 60 + SECONDS)
     finally:
         worker.stop()
     assert delivered, worker.output()
-    assert sorted(delivered_ids(target)) == sorted(str(e.event_id) for e in events)
-    assert len([r for r in target.received if r.status == 503]) >= 6  # it kept trying
+    assert sorted(delivered_ids(receiver)) == sorted(str(e.event_id) for e in events)
+    assert len([r for r in receiver.received if r.status == 503]) >= 6  # it kept trying
     assert not HeldStream.objects.exists()
 
 
 def test_a_target_that_never_answers_leaves_the_projections_lag_alone(
-    tmp_path, only_wake_ups, target
+    tmp_path, only_wake_ups, receiver
 ):
-    subscribe(target)  # every event
-    target.hold.clear()  # every delivery hangs until the test ends
+    subscribe(receiver)  # every event
+    receiver.hold.clear()  # every delivery hangs until the test ends
     env = processes.environment(processes.database_url(), WEBHOOKS_ALLOW_PRIVATE_TARGETS="true")
     main = processes.qcluster(env, tmp_path / "main.log")
     hooks = webhooks_worker(tmp_path, "stuck", WEBHOOKS_TIMEOUT_SECONDS="120")
@@ -180,12 +173,12 @@ def test_a_target_that_never_answers_leaves_the_projections_lag_alone(
         processes.wait_until_running(main)
         products(10)
         dispatch.wake()
-        processes.wait_until(target.arrived.is_set, SECONDS, "a delivery to hang")
+        processes.wait_until(receiver.arrived.is_set, SECONDS, "a delivery to hang")
         readers = [*projection_names(), *process_names()]
         settled = processes.settles(lambda: caught_up(readers), SECONDS)
-        still_hanging = not target.accepted()
+        still_hanging = not receiver.accepted()
     finally:
-        target.hold.set()
+        receiver.hold.set()
         main.stop()
         hooks.stop()
     assert settled, main.output()
