@@ -8,12 +8,12 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Count, Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from webhooks import registration
 from webhooks.api import PERMISSION, SubscriptionIn
-from webhooks.models import Subscription
+from webhooks.models import Subscription, with_held_counts
 
 FIELDS = ("target_url", "event_types", "stream_types", "include_personal", "active", "description")
 
@@ -49,14 +49,7 @@ class SubscriptionAdmin(admin.ModelAdmin):
     actions = ["pause", "resume"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Subscription]:
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                held_count=Count("held"),
-                parked_count=Count("held", filter=Q(held__retry_at__isnull=True)),
-            )
-        )
+        return with_held_counts(super().get_queryset(request))
 
     @admin.display(description="Sends")
     def wanted(self, subscription: Subscription) -> str:
@@ -68,13 +61,13 @@ class SubscriptionAdmin(admin.ModelAdmin):
     def personal(self, subscription: Subscription) -> bool:
         return subscription.include_personal
 
-    @admin.display(description="Held streams", ordering="held_count")
+    @admin.display(description="Held streams", ordering="held_streams")
     def held(self, subscription: Any) -> int:
-        return subscription.held_count
+        return subscription.held_streams
 
-    @admin.display(description="Parked", ordering="parked_count")
+    @admin.display(description="Parked", ordering="parked")
     def parked(self, subscription: Any) -> int:
-        return subscription.parked_count
+        return subscription.parked
 
     def save_model(self, request: HttpRequest, obj: Subscription, form: Any, change: bool) -> None:
         if change:

@@ -5,10 +5,8 @@ shown once, in the 201 of the POST that registers the subscription."""
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID
 
 from django.db import transaction
-from django.db.models import Count, Q
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.permissions import BasePermission
@@ -20,7 +18,7 @@ from eventstore import events
 from problems import NotFound
 from projections.api.schema import problems
 from webhooks import dispatch, registration, targets
-from webhooks.models import Subscription
+from webhooks.models import Subscription, with_held_counts
 
 PERMISSION = "webhooks.manage_webhooks"
 SUBSCRIPTION_ID = OpenApiParameter("subscription_id", str, OpenApiParameter.PATH)
@@ -101,17 +99,11 @@ class QueuedOut(serializers.Serializer):
 
 
 def _counted() -> Any:
-    return Subscription.objects.annotate(
-        held_streams=Count("held"), parked=Count("held", filter=Q(held__retry_at__isnull=True))
-    )
+    return with_held_counts(Subscription.objects.all())
 
 
 def _subscription(subscription_id: str) -> Any:
-    try:
-        key = UUID(subscription_id)
-    except ValueError:
-        raise NotFound(f"no webhook subscription {subscription_id}") from None
-    found = _counted().filter(pk=key).first()
+    found = _counted().filter(pk=subscription_id).first()  # a UUID: webhooks/urls.py
     if found is None:
         raise NotFound(f"no webhook subscription {subscription_id}")
     return found
@@ -228,12 +220,5 @@ class WebhookTestApi(_WebhooksApi):
     )
     def post(self, request: Request, subscription_id: str) -> Response:
         subscription = _subscription(subscription_id)
-        transaction.on_commit(
-            lambda: dispatch.enqueue(
-                "webhooks.tasks.ping",
-                str(subscription.pk),
-                group="webhooks",
-                cluster=dispatch.CLUSTER,
-            )
-        )
+        transaction.on_commit(lambda: dispatch.run("webhooks.tasks.ping", str(subscription.pk)))
         return Response({"status": "queued"}, status=status.HTTP_202_ACCEPTED)

@@ -27,6 +27,11 @@ def enqueue(*args: Any, **kwargs: Any) -> Any:
     return async_task(*args, **kwargs)  # looked up at call time: tests replace it
 
 
+def run(task: str, *args: Any) -> Any:
+    """Enqueue ``task`` for the webhooks' own cluster."""
+    return enqueue(task, *args, group="webhooks", cluster=CLUSTER)
+
+
 _wake_ups = WakeUps(
     WebhookCatchUpRequest, CATCH_UP_TASK, group="webhooks", enqueue=enqueue, cluster=CLUSTER
 )

@@ -11,6 +11,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Count, Q, QuerySet
 
 STATE_PREFIX = "webhook:"
 
@@ -86,3 +87,11 @@ class WebhookCatchUpRequest(models.Model):
 
     def __str__(self) -> str:
         return f"catch-up requested at {self.requested_at}" if self.requested_at else "idle"
+
+
+def with_held_counts(subscriptions: QuerySet[Subscription]) -> QuerySet[Subscription]:
+    """Each subscription with ``held_streams`` (streams whose next event the target has
+    not taken) and ``parked`` (of those, the ones out of automatic attempts)."""
+    return subscriptions.annotate(
+        held_streams=Count("held"), parked=Count("held", filter=Q(held__retry_at__isnull=True))
+    )

@@ -29,7 +29,7 @@ def catch_up() -> int:
         str(pk) for pk in Subscription.objects.filter(active=True).values_list("pk", flat=True)
     ]
     for subscription_id in active:
-        dispatch.enqueue(DELIVER_TASK, subscription_id, group="webhooks", cluster=dispatch.CLUSTER)
+        dispatch.run(DELIVER_TASK, subscription_id)
     return len(active)
 
 
@@ -54,7 +54,7 @@ def deliver(subscription_id: str) -> int:
     # for it. A longer wait is the every-minute sweep's.
     soon = wait is not None and wait < settings.WEBHOOKS_SECONDS_PER_TASK
     if result.may_have_more or soon:
-        dispatch.enqueue(DELIVER_TASK, subscription_id, group="webhooks", cluster=dispatch.CLUSTER)
+        dispatch.run(DELIVER_TASK, subscription_id)
     return handled
 
 

@@ -3,9 +3,8 @@ API's problem+json 404 (as in projections/api/urls.py)."""
 
 from django.urls import re_path
 
+from projections.api.urls import UUID
 from webhooks import api
-
-UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 
 
 def subscription(tail: str) -> str:
