@@ -272,6 +272,9 @@ EVENTSTORE_AFTER_COMMIT = [
 EVENTSTORE_AFTER_COMMIT_IN_BACKGROUND = env_bool(
     "EVENTSTORE_AFTER_COMMIT_IN_BACKGROUND", not env_bool("Q_SYNC", False)
 )
+# Seconds between the starts of two runs of that thread: the commits of a burst wake
+# the readers once (at most this much later).
+EVENTSTORE_AFTER_COMMIT_INTERVAL = float(os.environ.get("EVENTSTORE_AFTER_COMMIT_INTERVAL", "0.05"))
 # What `manage.py catch_up` (projections) runs for the process managers, first.
 CATCH_UP_PROCESSES = "orders.processes.runner.advance"
 # Webhooks (webhooks/): a delivery's time limit, the answer read at most, attempts

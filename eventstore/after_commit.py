@@ -4,8 +4,13 @@ With ``EVENTSTORE_AFTER_COMMIT_IN_BACKGROUND`` on, a commit that appended events
 asks for the hooks: one daemon thread per process runs them, and every commit asked
 for while they run is answered by one more run after it. So a command's request
 executes no statement of theirs, and a burst of commits wakes the log's readers once
-instead of once each. Each hook runs after the commit that asked for it (the ask is
-made once it has committed).
+instead of once each. Runs begin at most once per ``EVENTSTORE_AFTER_COMMIT_INTERVAL``
+(seconds, default 0.05): under a steady stream of commits each run would otherwise
+answer about one commit, and its statements (two per wake-up) would cost more CPU
+than the commands themselves (measured: a pay's whole cycle 2.7 ms with a run per
+commit, 1.9 ms without the hooks). The asks of the interval gather into the next run,
+so a reader is woken at most that much later. Each hook runs after the commit that
+asked for it (the ask is made once it has committed).
 
 A process that dies with a run still asked for loses that run; the wake-ups' sweep
 (``eventstore.subscriptions.wakeups``: an every-minute schedule, and a catch-up
@@ -22,8 +27,10 @@ import atexit
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Iterable
 
+from django.conf import settings
 from django.db import connections
 
 Hook = Callable[[], None]
@@ -33,6 +40,7 @@ logger = logging.getLogger(__name__)
 # A thread idle this long closes its database connections (and opens them again
 # when next asked).
 IDLE_SECONDS = 30.0
+INTERVAL_SECONDS = 0.05
 
 
 class Background:
@@ -83,6 +91,8 @@ class Background:
         _run(hooks)
 
     def _serve(self) -> None:
+        interval = getattr(settings, "EVENTSTORE_AFTER_COMMIT_INTERVAL", INTERVAL_SECONDS)
+        next_run = 0.0
         try:
             while True:
                 with self._condition:
@@ -91,8 +101,12 @@ class Background:
                     if not self._condition.wait_for(lambda: self._asked, IDLE_SECONDS):
                         connections.close_all()  # this thread's own
                         continue
+                # Outside the lock: the asks of the rest of the interval join this run.
+                time.sleep(max(0.0, next_run - time.monotonic()))
+                with self._condition:
                     hooks, self._asked = list(self._asked), {}
                     self._running = True
+                next_run = time.monotonic() + interval
                 _run(hooks)
         finally:
             connections.close_all()

@@ -5,6 +5,7 @@ that fails."""
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from django.db import transaction
@@ -101,3 +102,33 @@ def test_flush_runs_what_is_still_asked_for_in_the_calling_thread():
     go_on.set()
     assert background.wait_idle()
     assert ran == [threading.current_thread().name]
+
+
+def test_runs_begin_at_most_once_per_interval_and_gather_the_asks_between(settings):
+    settings.EVENTSTORE_AFTER_COMMIT_INTERVAL = 0.3
+    background = Background()
+    started: list[float] = []
+
+    def hook() -> None:
+        started.append(time.monotonic())
+
+    background.ask([hook])
+    assert background.wait_idle()
+    for _ in range(20):  # a burst of commits right after a run
+        background.ask([hook])
+    assert background.wait_idle()
+    assert len(started) == 2
+    assert started[1] - started[0] >= 0.3
+
+
+def test_an_ask_after_a_quiet_interval_runs_at_once(settings):
+    settings.EVENTSTORE_AFTER_COMMIT_INTERVAL = 0.3
+    background = Background()
+    started: list[float] = []
+    background.ask([lambda: started.append(time.monotonic())])
+    assert background.wait_idle()
+    time.sleep(0.35)
+    asked = time.monotonic()
+    background.ask([lambda: started.append(time.monotonic())])
+    assert background.wait_idle()
+    assert started[1] - asked < 0.25
