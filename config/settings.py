@@ -275,6 +275,9 @@ EVENTSTORE_AFTER_COMMIT_IN_BACKGROUND = env_bool(
 # Seconds between the starts of two runs of that thread: the commits of a burst wake
 # the readers once (at most this much later).
 EVENTSTORE_AFTER_COMMIT_INTERVAL = float(os.environ.get("EVENTSTORE_AFTER_COMMIT_INTERVAL", "0.05"))
+# PostgreSQL: the store's fixed statements kept prepared on connections that live on
+# (eventstore/recorders/postgresql.py); off for a pooler that cannot carry them.
+EVENTSTORE_PREPARED_STATEMENTS = env_bool("EVENTSTORE_PREPARED_STATEMENTS", True)
 # What `manage.py catch_up` (projections) runs for the process managers, first.
 CATCH_UP_PROCESSES = "orders.processes.runner.advance"
 # Webhooks (webhooks/): a delivery's time limit, the answer read at most, attempts

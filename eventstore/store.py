@@ -143,7 +143,7 @@ def append(
     (the repository keeps it from the load): the new events link to its chain hash
     without asking the database for it.
     """
-    batch = [_encoded(new) for new in events]
+    batch = _encoded_batch(events)
     if not batch:
         raise ValueError("append needs at least one event")
     if len({new.event_id for new in batch}) != len(batch):
@@ -182,13 +182,27 @@ def _append_retrying(
     raise AssertionError("unreachable")
 
 
-def _encoded(new: NewEvent) -> EncodedEvent:
-    if type(new.schema_version) is not int or new.schema_version < 1:
-        raise InvalidEvent(f"schema_version must be an integer >= 1, not {new.schema_version!r}")
-    try:
-        return EncodedEvent(new, dumps(new.data), dumps(new.metadata))
-    except ValueError as error:  # NaN and infinities have no JSON form
-        raise InvalidEvent(f"event {new.event_type!r} cannot be stored: {error}") from None
+_NOTHING = object()
+
+
+def _encoded_batch(events: Iterable[NewEvent]) -> list[EncodedEvent]:
+    """Each event with its data and metadata as JSON text; the events of one command
+    usually share one metadata dict, encoded once."""
+    batch: list[EncodedEvent] = []
+    metadata: Any = _NOTHING
+    metadata_text = ""
+    for new in events:
+        if type(new.schema_version) is not int or new.schema_version < 1:
+            raise InvalidEvent(
+                f"schema_version must be an integer >= 1, not {new.schema_version!r}"
+            )
+        try:
+            if new.metadata is not metadata:
+                metadata, metadata_text = new.metadata, dumps(new.metadata)
+            batch.append(EncodedEvent(new, dumps(new.data), metadata_text))
+        except ValueError as error:  # NaN and infinities have no JSON form
+            raise InvalidEvent(f"event {new.event_type!r} cannot be stored: {error}") from None
+    return batch
 
 
 def _append_and_notify(
@@ -262,7 +276,7 @@ def _append_once(
 ) -> AppendResult:
     recorder = recorders.for_connection(connection)
     size = recorder.max_batch or len(batch)
-    with connection.cursor() as cursor:
+    with recorder.statement_cursor(connection) as cursor:
         if expected_version == NO_STREAM or expected_version == 0:
             head = None
         elif expected_version == ANY or head is None or head.version != expected_version:
@@ -327,9 +341,14 @@ def _chained(
     version = head.version if head else 0
     signing_key = chain.key()
     hashes: list[str] = []
+    metadata: Any = _NOTHING
+    canonical_metadata = b""
     for encoded in batch:
         version += 1
         new = encoded.new
+        if new.metadata is not metadata:  # shared by a command's events: once
+            metadata = new.metadata
+            canonical_metadata = chain.canonical(metadata, encoded.metadata)
         previous = chain.link(
             previous,
             event_id=new.event_id,
@@ -339,7 +358,7 @@ def _chained(
             event_type=new.event_type,
             schema_version=new.schema_version,
             data=chain.canonical(new.data, encoded.data),
-            metadata=chain.canonical(new.metadata, encoded.metadata),
+            metadata=canonical_metadata,
             recorded_at=recorded_at,
             signing_key=signing_key,
         )
@@ -526,7 +545,10 @@ def _read_from_snapshots(
         where_params += [stream_id, *bounds]
     keys_sql, keys_params = _key_rows(recorder, f"({' OR '.join(wheres)})", where_params)
     sql = f"WITH {', '.join(ctes)} {' UNION ALL '.join(branches)}{keys_sql} ORDER BY 3, 9"
-    with connection.cursor() as cursor, _collector_paused():
+    # One stream's read (every load) is one text per bound; that of several streams
+    # varies with their number, and is not kept prepared.
+    cursor = recorder.statement_cursor(connection) if len(streams) == 1 else connection.cursor()
+    with cursor, _collector_paused():
         recorder.prepare_read(cursor)
         cursor.execute(sql, [*cte_params, *branch_params, *keys_params])
         rows, keys = _split_keys(cursor.fetchall())

@@ -124,6 +124,12 @@ class Recorder(Protocol):
         """Set the cursor up to fetch rows for ``decode``."""
         ...
 
+    def statement_cursor(self, connection: Any) -> Any:
+        """A cursor (Django's wrapper: execute wrappers and query logging apply) for the
+        store's own statements whose text does not vary with their input, which the
+        backend may keep prepared on the connection."""
+        ...
+
     def uuid_param(self, value: UUID | None) -> Any: ...
 
     # Turns a fetched (event_id, correlation_id, causation_id, recorded_at) into

@@ -100,5 +100,8 @@ class SQLiteRecorder:
     def prepare_read(self, cursor: Any) -> None:
         pass
 
+    def statement_cursor(self, connection: Any) -> Any:
+        return connection.cursor()  # sqlite3 caches its compiled statements itself
+
     def uuid_param(self, value: UUID | None) -> Any:
         return None if value is None else value.hex

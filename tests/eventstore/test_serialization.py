@@ -1,4 +1,6 @@
 import datetime as dt
+import json
+import math
 from dataclasses import dataclass
 from decimal import Decimal
 from uuid import UUID, uuid4
@@ -93,3 +95,32 @@ def test_uuids_read_back_as_uuid_reads_them(text):
 def test_a_malformed_uuid_is_refused(text):
     with pytest.raises(ValueError):
         from_primitive(UUID, text)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"text": 'quote " backslash \\ \n\t\x00\x1f\x7f \u2028 é 日本語 🧾', "": None},
+        [0, -1, 2**53 + 1, 2**64, -(10**40), True, False, None],
+        {"nested": [{"b": 1, "a": [2, {"z": "y"}]}], "order": {"z": 1, "a": 2}},
+    ],
+)
+def test_dumps_writes_what_the_standard_library_writes(value):
+    assert dumps(value) == json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+@pytest.mark.parametrize("number", [0.1, 1e300, -1.5e-300, 5e-324, 3.0, 1e16])
+def test_a_float_reads_back_as_the_same_float(number):
+    assert loads(dumps({"x": [number]})) == {"x": [number]}
+
+
+@pytest.mark.parametrize("number", [math.nan, math.inf, -math.inf])
+def test_a_float_with_no_json_form_is_refused_wherever_it_is(number):
+    for value in (number, [1, number], {"a": {"b": [number]}}):
+        with pytest.raises(ValueError):
+            dumps(value)
+
+
+def test_a_lone_surrogate_is_refused():
+    with pytest.raises(ValueError):
+        dumps({"text": "\ud800"})
