@@ -32,6 +32,14 @@ from orders.unit_of_work import CommandResult, EventStoreUnitOfWork, Handler, Un
 tracer = trace.get_tracer("chronicle.orders")
 
 
+def single_write(handle: Handler) -> Handler:
+    """Mark a handler whose only write is its one save: where the store's append is
+    atomic alone, the unit of work may run it outside a transaction
+    (``EventStoreUnitOfWork``)."""
+    handle.single_write = True  # type: ignore[attr-defined]
+    return handle
+
+
 def execute(command: c.Command, uow: UnitOfWork | None = None) -> CommandResult:
     """Run ``command`` through its handler in ``uow`` (by default, the event store's)."""
     name = type(command).__name__
@@ -103,12 +111,14 @@ def handle_add_product(cmd: c.AddProduct, uow: UnitOfWork) -> CommandResult:
     return result
 
 
+@single_write
 def handle_change_product_price(cmd: c.ChangeProductPrice, uow: UnitOfWork) -> CommandResult:
     product = uow.products.load(cmd.product_id, cmd.expected_version)
     product.change_price(cmd.price)
     return uow.products.save(product, cmd)
 
 
+@single_write
 def handle_receive_stock(cmd: c.ReceiveStock, uow: UnitOfWork) -> CommandResult:
     uow.read_ahead((uow.products, cmd.product_id), (uow.inventories, cmd.product_id))
     if not uow.products.exists(cmd.product_id):
@@ -147,6 +157,7 @@ def handle_create_order(cmd: c.CreateOrder, uow: UnitOfWork) -> CommandResult:
     return uow.orders.save(order, cmd)
 
 
+@single_write
 def handle_add_item(cmd: c.AddItem, uow: UnitOfWork) -> CommandResult:
     uow.read_ahead(
         (uow.products, cmd.product_id),
@@ -162,24 +173,28 @@ def handle_add_item(cmd: c.AddItem, uow: UnitOfWork) -> CommandResult:
     return uow.orders.save(order, cmd)
 
 
+@single_write
 def handle_remove_item(cmd: c.RemoveItem, uow: UnitOfWork) -> CommandResult:
     order = uow.orders.load(cmd.order_id, cmd.expected_version)
     order.remove_item(cmd.product_id)
     return uow.orders.save(order, cmd)
 
 
+@single_write
 def handle_pay_order(cmd: c.PayOrder, uow: UnitOfWork) -> CommandResult:
     order = uow.orders.load(cmd.order_id, cmd.expected_version)
     order.pay(cmd.payment_id)
     return uow.orders.save(order, cmd)
 
 
+@single_write
 def handle_ship_order(cmd: c.ShipOrder, uow: UnitOfWork) -> CommandResult:
     order = uow.orders.load(cmd.order_id, cmd.expected_version)
     order.ship(cmd.carrier, cmd.tracking_number)
     return uow.orders.save(order, cmd)
 
 
+@single_write
 def handle_cancel_order(cmd: c.CancelOrder, uow: UnitOfWork) -> CommandResult:
     order = uow.orders.load(cmd.order_id, cmd.expected_version)
     order.cancel(cmd.reason)
@@ -189,24 +204,28 @@ def handle_cancel_order(cmd: c.CancelOrder, uow: UnitOfWork) -> CommandResult:
 # Fulfillment steps
 
 
+@single_write
 def handle_reserve_stock(cmd: c.ReserveStock, uow: UnitOfWork) -> CommandResult:
     inventory = uow.inventories.load_or_new(cmd.product_id)
     inventory.reserve(cmd.order_id, cmd.quantity)
     return uow.inventories.save(inventory, cmd)
 
 
+@single_write
 def handle_release_stock(cmd: c.ReleaseStock, uow: UnitOfWork) -> CommandResult:
     inventory = uow.inventories.load_or_new(cmd.product_id)
     inventory.release(cmd.order_id)
     return uow.inventories.save(inventory, cmd)
 
 
+@single_write
 def handle_issue_stock(cmd: c.IssueStock, uow: UnitOfWork) -> CommandResult:
     inventory = uow.inventories.load_or_new(cmd.product_id)
     inventory.issue(cmd.order_id)
     return uow.inventories.save(inventory, cmd)
 
 
+@single_write
 def handle_create_shipment(cmd: c.CreateShipment, uow: UnitOfWork) -> CommandResult:
     try:
         shipment = uow.shipments.load(cmd.shipment_id)  # created already: a repeated step
@@ -215,18 +234,21 @@ def handle_create_shipment(cmd: c.CreateShipment, uow: UnitOfWork) -> CommandRes
     return uow.shipments.save(shipment, cmd)
 
 
+@single_write
 def handle_ship_shipment(cmd: c.ShipShipment, uow: UnitOfWork) -> CommandResult:
     shipment = uow.shipments.load(cmd.shipment_id, cmd.expected_version)
     shipment.ship()
     return uow.shipments.save(shipment, cmd)
 
 
+@single_write
 def handle_cancel_shipment(cmd: c.CancelShipment, uow: UnitOfWork) -> CommandResult:
     shipment = uow.shipments.load(cmd.shipment_id, cmd.expected_version)
     shipment.cancel(cmd.reason)
     return uow.shipments.save(shipment, cmd)
 
 
+@single_write
 def handle_mark_order_ready_to_ship(cmd: c.MarkOrderReadyToShip, uow: UnitOfWork) -> CommandResult:
     order = uow.orders.load(cmd.order_id, cmd.expected_version)
     order.mark_ready_to_ship(cmd.shipment_id, cmd.shipment_reference)

@@ -10,7 +10,14 @@ Two implementations: ``EventStoreUnitOfWork`` here, the default wiring (the even
 store and Django's database), and ``InMemoryUnitOfWork`` (``orders.in_memory``), of
 plain dicts, for testing the rules without a database.
 
-The event-store wiring runs each command in one transaction. Without If-Match, a
+The event-store wiring runs each command in one transaction, but for a handler whose
+only write is its one save (``orders.handlers.single_write``) with no before-commit
+work, where the store's append is one statement atomic alone (PostgreSQL): that runs
+outside any transaction, its reads first and then the guarded INSERT, which commits
+by itself (two round trips of four: no BEGIN, no COMMIT). The reads lose nothing by
+it: under READ COMMITTED each statement sees what had committed when it began,
+inside a transaction or not, and the append's expected version refuses a stream that
+moved since its load. Without If-Match, a
 concurrency conflict reloads and retries, so concurrent commands the rules allow
 all succeed. The store may also refuse an append it cannot keep in the stream's
 version order (``OrderingConflict``): that is retried in a fresh transaction, with
@@ -27,10 +34,10 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from config import tracing
-from eventstore import store
+from eventstore import recorders, store
 from eventstore.aggregate import Aggregate
 from eventstore.errors import ConcurrencyError, OrderingConflict, StreamNotFound
 from eventstore.repository import Repository, read_together
@@ -182,8 +189,9 @@ def _at(aggregate: A, expected_version: int | None) -> A:
 class EventStoreAggregates(Aggregates[A]):
     """An event-sourced ``Repository``; saves carry the command's id and metadata."""
 
-    def __init__(self, repository: Repository[A]) -> None:
+    def __init__(self, repository: Repository[A], unit_of_work: EventStoreUnitOfWork) -> None:
         self.repository = repository
+        self.unit_of_work = unit_of_work
         self.aggregate_class = repository.aggregate_class
         # What the unit of work read ahead in this attempt: each id's stream read, for
         # ``repository.build`` (a fresh aggregate at every load).
@@ -209,6 +217,7 @@ class EventStoreAggregates(Aggregates[A]):
         if trace_id is not None:
             metadata["trace_id"] = trace_id
         self.ahead.pop(aggregate.id, None)  # a later load reads what this saves
+        self.unit_of_work.writing(saves=True)
         saved = self.repository.save(
             aggregate,
             command_id=cmd.command_id,
@@ -233,11 +242,24 @@ class EventStoreUnitOfWork(UnitOfWork):
 
     def __init__(self) -> None:
         super().__init__()
-        self.orders = EventStoreAggregates(repositories.orders)
-        self.customers = EventStoreAggregates(repositories.customers)
-        self.products = EventStoreAggregates(repositories.products)
-        self.inventories = EventStoreAggregates(repositories.inventories)
-        self.shipments = EventStoreAggregates(repositories.shipments)
+        self.orders = EventStoreAggregates(repositories.orders, self)
+        self.customers = EventStoreAggregates(repositories.customers, self)
+        self.products = EventStoreAggregates(repositories.products, self)
+        self.inventories = EventStoreAggregates(repositories.inventories, self)
+        self.shipments = EventStoreAggregates(repositories.shipments, self)
+        # While a single-write handler runs outside a transaction: whether it saved.
+        self._outside: bool | None = None
+
+    def writing(self, *, saves: bool = False) -> None:
+        """Called before each write: outside a transaction only the one save may come."""
+        if self._outside is None:
+            return
+        if self._outside or not saves:
+            raise RuntimeError(
+                "a handler marked single_write wrote more than its one save; "
+                "it must run in a transaction (remove the mark)"
+            )
+        self._outside = True
 
     def read_ahead(self, *wanted: tuple[Aggregates[Any], UUID]) -> None:
         """One query for all of them (``eventstore.repository.read_together``)."""
@@ -271,10 +293,17 @@ class EventStoreUnitOfWork(UnitOfWork):
                 aggregates.ahead.clear()
 
     def _run(self, command: Command, handle: Handler, after: list[BeforeCommit]) -> CommandResult:
+        outside = self._runs_outside_a_transaction(handle, after)
         for attempt in range(1, MAX_ATTEMPTS + 1):
             if attempt > 1:
                 self._forget_read_ahead()  # a retry reads afresh
             try:
+                if outside:
+                    self._outside = False
+                    try:
+                        return self._attempt(command, handle, after)
+                    finally:
+                        self._outside = None
                 with transaction.atomic():
                     return self._attempt(command, handle, after)
             except OrderingConflict:
@@ -289,7 +318,17 @@ class EventStoreUnitOfWork(UnitOfWork):
                 time.sleep(random.uniform(0, 0.005 * attempt))
         raise AssertionError("unreachable")
 
+    @staticmethod
+    def _runs_outside_a_transaction(handle: Handler, after: list[BeforeCommit]) -> bool:
+        return (
+            getattr(handle, "single_write", False)
+            and not after
+            and not connection.in_atomic_block  # a caller's: the attempt is a savepoint in it
+            and recorders.for_connection(connection).single_statement_appends
+        )
+
     def claim_sku(self, sku: str, product_id: UUID) -> None:
+        self.writing()
         try:
             with transaction.atomic():  # a savepoint: the refusal must not spoil the transaction
                 SkuClaim.objects.create(sku=sku, product_id=product_id)
@@ -297,6 +336,7 @@ class EventStoreUnitOfWork(UnitOfWork):
             raise duplicate_sku(sku) from None
 
     def claim_email(self, email: str, customer_id: UUID) -> None:
+        self.writing()
         key = email_key(email)
         try:
             with transaction.atomic():  # a savepoint, as for the sku
@@ -312,9 +352,11 @@ class EventStoreUnitOfWork(UnitOfWork):
         return forgetting.holds_plaintext(customer_id, order_ids)
 
     def scrub_customer(self, customer_id: UUID, order_ids: list[UUID]) -> None:
+        self.writing()
         forgetting.scrub(customer_id, order_ids)
 
     def allocate_order_number(self) -> str:
+        self.writing()
         # Inside the command's transaction: a refused command gives its number back on
         # SQLite and leaves a gap on PostgreSQL (sequences ignore rollbacks), never a
         # duplicate; the insert takes no lock another command waits for.
