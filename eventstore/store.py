@@ -545,10 +545,9 @@ def _read_from_snapshots(
         where_params += [stream_id, *bounds]
     keys_sql, keys_params = _key_rows(recorder, f"({' OR '.join(wheres)})", where_params)
     sql = f"WITH {', '.join(ctes)} {' UNION ALL '.join(branches)}{keys_sql} ORDER BY 3, 9"
-    # One stream's read (every load) is one text per bound; that of several streams
-    # varies with their number, and is not kept prepared.
-    cursor = recorder.statement_cursor(connection) if len(streams) == 1 else connection.cursor()
-    with cursor, _collector_paused():
+    # One text per number of streams and bound: a load is one stream, a command's
+    # checks a few (the driver keeps a connection's 100 most used prepared).
+    with recorder.statement_cursor(connection) as cursor, _collector_paused():
         recorder.prepare_read(cursor)
         cursor.execute(sql, [*cte_params, *branch_params, *keys_params])
         rows, keys = _split_keys(cursor.fetchall())

@@ -131,6 +131,7 @@ def handle_receive_stock(cmd: c.ReceiveStock, uow: UnitOfWork) -> CommandResult:
 # Orders
 
 
+@single_write  # its order number is a sequence's: not rolled back in any case
 def handle_create_order(cmd: c.CreateOrder, uow: UnitOfWork) -> CommandResult:
     # The customer, the products and their stock in one read (the checks below, in order).
     product_ids = [item.product_id for item in cmd.items]

@@ -71,7 +71,16 @@ def test_a_load_of_one_stream_is_prepared_too():
     for _ in range(PREPARE_AFTER + 1):
         snapshot, events = store.read_from_snapshot(stream, 1)
     assert snapshot is None and [e.version for e in events] == [1]
-    assert [sql for sql in prepared() if "eventstore_snapshot" in sql]
+    assert len([sql for sql in prepared() if "eventstore_snapshot" in sql]) == 1
+
+
+def test_a_read_of_several_streams_is_prepared_once_per_number_of_streams():
+    first, second = new_streams(2)
+    for _ in range(PREPARE_AFTER + 1):
+        reads = store.read_from_snapshots([(first, 1), (second, 1)])
+    assert [[e.stream_id for e in events] for _, events in reads] == [[first], [second]]
+    (sql,) = [sql for sql in prepared() if "eventstore_snapshot" in sql]
+    assert "snap1" in sql
 
 
 def test_prepared_statements_can_be_turned_off(settings):

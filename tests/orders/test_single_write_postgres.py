@@ -15,11 +15,12 @@ from django.db import connection, transaction
 
 from eventstore import store
 from orders import commands as c
+from orders.errors import InsufficientStock
 from orders.handlers import execute, handle_pay_order, single_write
 from orders.models import SkuClaim
 from orders.order import Order
 from orders.unit_of_work import EventStoreUnitOfWork
-from tests.orders.shop import Shop, of_order
+from tests.orders.shop import ADDRESS, Shop, of_order
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -138,3 +139,27 @@ def test_a_wrongly_marked_handler_is_stopped_before_its_second_write(order_id):
         )
     assert not SkuClaim.objects.filter(sku="SKU-CLAIMED").exists()
     assert of_order(order_id)[-1] == "OrderCreated"
+
+
+def test_a_create_order_allocates_its_number_and_appends_without_a_transaction(shop, product_id):
+    command = c.CreateOrder(
+        customer_id=shop.customer_id,
+        items=(c.ItemRequest(product_id, 1),),
+        shipping_address=ADDRESS,
+    )
+    seen = at_each_statement(lambda: execute(command))
+    assert seen and not any(atomic for _, atomic, _ in seen)
+    assert elsewhere_sees(command.order_id) == ["OrderCreated"]
+
+
+def test_a_refused_create_order_outside_a_transaction_records_nothing(shop, product_id):
+    command = c.CreateOrder(
+        customer_id=shop.customer_id,
+        items=(c.ItemRequest(product_id, 99),),  # 5 in stock
+        shipping_address=ADDRESS,
+    )
+    before = store.head()
+    with pytest.raises(InsufficientStock):
+        execute(command)
+    assert store.head() == before
+    assert of_order(command.order_id) == []
