@@ -85,7 +85,12 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--web-workers", type=int, default=3, help="gunicorn processes (3)")
     parser.add_argument("--web-threads", type=int, default=8, help="threads each (8)")
     parser.add_argument("--qclusters", type=int, default=2, help="qcluster processes (2)")
-    parser.add_argument("--conn-max-age", type=int, default=0, help="CONN_MAX_AGE (0)")
+    parser.add_argument(
+        "--conn-max-age",
+        type=int,
+        default=60,
+        help="CONN_MAX_AGE of the web and worker processes, as the production notes advise (60)",
+    )
     parser.add_argument(
         "--settle",
         type=float,
