@@ -6,7 +6,9 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
-from uuid import UUID, uuid4
+from uuid import UUID
+
+from eventstore.serialization import random_uuid
 
 ANY: Literal["any"] = "any"
 NO_STREAM: Literal["no_stream"] = "no_stream"
@@ -18,7 +20,7 @@ class NewEvent:
     event_type: str
     data: Mapping[str, Any]
     schema_version: int = 1
-    event_id: UUID = field(default_factory=uuid4)
+    event_id: UUID = field(default_factory=random_uuid)
     metadata: Mapping[str, Any] = field(default_factory=dict)
     correlation_id: UUID | None = None
     causation_id: UUID | None = None

@@ -12,6 +12,7 @@ import dataclasses
 import datetime as dt
 import json
 import math
+import os
 import types
 import typing
 from collections.abc import Callable
@@ -30,11 +31,16 @@ T = TypeVar("T")
 _AS_IS = frozenset({str, int, bool, type(None)})
 
 
+# The field names of each dataclass met so far (``dataclasses.fields`` costs more than
+# reading the fields).
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
 def to_primitive(value: Any) -> Any:
     """Turn a value (dataclasses, tuples, Decimal, UUID, dates...) into JSON-ready data."""
     cls = type(value)
     # The common shapes first, by exact type: an append encodes every event's data and
-    # metadata, mostly dicts and lists of strings and numbers.
+    # metadata, mostly dicts and lists of strings and numbers, and events are dataclasses.
     if cls in _AS_IS:
         return value
     if cls is dict:
@@ -44,6 +50,13 @@ def to_primitive(value: Any) -> Any:
         }
     if cls is list or cls is tuple:
         return [v if type(v) in _AS_IS else to_primitive(v) for v in value]
+    names = _FIELD_NAMES.get(cls)
+    if names is not None:
+        result = {}
+        for name in names:
+            field_value = getattr(value, name)
+            result[name] = field_value if type(field_value) in _AS_IS else to_primitive(field_value)
+        return result
     return _other_to_primitive(value)
 
 
@@ -67,7 +80,8 @@ def _other_to_primitive(value: Any) -> Any:
     if isinstance(value, Enum):
         return to_primitive(value.value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_primitive(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        _FIELD_NAMES[type(value)] = tuple(f.name for f in dataclasses.fields(value))
+        return to_primitive(value)
     if isinstance(value, dict):
         return {str(k): to_primitive(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
@@ -131,6 +145,24 @@ _set_uuid_is_safe = vars(UUID)["is_safe"].__set__
 _UNKNOWN = SafeUUID.unknown
 
 
+def uuid_of(number: int) -> UUID:
+    """``UUID(int=number)`` without its checks, for a number known to be a UUID's."""
+    uuid = _new_uuid(UUID)
+    _set_uuid_int(uuid, number)
+    _set_uuid_is_safe(uuid, _UNKNOWN)
+    return uuid
+
+
+# uuid4's bits: version 4 in the version field, RFC 4122 in the variant field.
+_V4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
+_V4_SET = (4 << 76) | (0x8000 << 48)
+
+
+def random_uuid() -> UUID:
+    """What ``uuid.uuid4()`` gives, at a third of its cost (an append makes one per event)."""
+    return uuid_of(int.from_bytes(os.urandom(16)) & _V4_CLEAR | _V4_SET)
+
+
 def _parse_uuid(value: Any) -> UUID:
     """``UUID(value)`` for the canonical text, at a third of its cost (half the time of
     decoding an event's data went to ``UUID.__init__``); anything else goes to it."""
@@ -143,10 +175,7 @@ def _parse_uuid(value: Any) -> UUID:
                 pass
             else:
                 # As UUID(hex=...) checks, int() accepts what its own parsing does.
-                uuid = _new_uuid(UUID)
-                _set_uuid_int(uuid, number)
-                _set_uuid_is_safe(uuid, _UNKNOWN)
-                return uuid
+                return uuid_of(number)
     return value if isinstance(value, UUID) else UUID(value)
 
 

@@ -3,11 +3,11 @@ import json
 import math
 from dataclasses import dataclass
 from decimal import Decimal
-from uuid import UUID, uuid4
+from uuid import RFC_4122, UUID, uuid4
 
 import pytest
 
-from eventstore.serialization import dumps, from_primitive, loads, to_primitive
+from eventstore.serialization import dumps, from_primitive, loads, random_uuid, to_primitive
 
 
 @dataclass(frozen=True)
@@ -124,3 +124,23 @@ def test_a_float_with_no_json_form_is_refused_wherever_it_is(number):
 def test_a_lone_surrogate_is_refused():
     with pytest.raises(ValueError):
         dumps({"text": "\ud800"})
+
+
+def test_random_uuids_are_version_4_uuids_like_uuid4s():
+    made = [random_uuid() for _ in range(2000)]
+    assert len(set(made)) == len(made)
+    for uuid in made[:200]:
+        assert uuid.version == 4 and uuid.variant == RFC_4122
+        assert UUID(str(uuid)) == uuid and hash(UUID(str(uuid))) == hash(uuid)
+    # Every other bit is random: each of the 122 is set in some of them and clear in others.
+    fixed = (0xF000 << 64) | (0xC000 << 48)
+    ones = zero = 0
+    for uuid in made:
+        ones |= uuid.int
+        zero |= ~uuid.int
+    assert (ones & zero) | fixed == (1 << 128) - 1
+
+
+def test_a_dataclass_gives_the_same_primitive_the_first_time_and_after():
+    value = Line("A", Decimal("1.50"))
+    assert to_primitive(value) == to_primitive(value) == {"sku": "A", "price": "1.50"}
