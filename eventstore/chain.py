@@ -67,7 +67,8 @@ def link(
     """The chain hash (hex) of one event whose predecessor's chain hash is
     ``previous`` (None for the first event of a stream, or an unchained predecessor).
     ``data`` and ``metadata`` are their canonical bytes (``canonical``), as stored."""
-    mac = _keyed(signing_key or key()).copy()
+    inner, outer = _pads(signing_key or key())
+    mac = inner.copy()
     mac.update(bytes.fromhex(previous) if previous else GENESIS)
     # The canonical JSON of [id, stream, stream type, version, type, schema version,
     # data, metadata, instant], put together from its parts.
@@ -82,18 +83,33 @@ def link(
                 b",",
                 metadata,
                 b",",
-                _encode(instant(recorded_at)),
+                _instant_json(recorded_at),
                 b"]",
             )
         )
     )
-    return mac.hexdigest()
+    digest = outer.copy()
+    digest.update(mac.digest())
+    return digest.hexdigest()
 
 
 @cache
-def _keyed(signing_key: bytes) -> hmac.HMAC:
-    # Copied for each hash: the key's pads are computed once.
-    return hmac.new(signing_key, digestmod=hashlib.sha256)
+def _pads(signing_key: bytes) -> tuple[Any, Any]:
+    """HMAC-SHA256 (RFC 2104) of the key: SHA-256 with the key's inner and outer pads
+    already absorbed, copied for each hash. The same bytes as ``hmac.new``, at half the
+    cost of copying one (its copy and digest are Python-level)."""
+    block = hashlib.sha256().block_size
+    if len(signing_key) > block:
+        signing_key = hashlib.sha256(signing_key).digest()
+    padded = signing_key.ljust(block, b"\0")
+    inner = hashlib.sha256(bytes(b ^ 0x36 for b in padded))
+    outer = hashlib.sha256(bytes(b ^ 0x5C for b in padded))
+    return inner, outer
+
+
+@lru_cache(maxsize=64)
+def _instant_json(at: dt.datetime) -> bytes:
+    return _encode(instant(at))
 
 
 def sign(message: Any, *, signing_key: bytes | None = None) -> str:

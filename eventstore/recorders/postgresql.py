@@ -108,20 +108,30 @@ def _array(values: list[Any]) -> str:
 
     psycopg dumps a list element by element in Python; a batch's arrays are built here
     with str methods instead and sent as one text parameter each, cast in the SQL."""
-    return "{" + ",".join("NULL" if v is None else str(v) for v in values) + "}"
+    return _literal(values, str)
 
 
 def _text_array(values: list[Any]) -> str:
     """An array literal of text (NULL for None): each element double-quoted, with its
     backslashes and double quotes escaped."""
-    return (
-        "{"
-        + ",".join(
-            "NULL" if v is None else '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
-            for v in values
-        )
-        + "}"
-    )
+    return _literal(values, _quoted)
+
+
+def _quoted(value: Any) -> str:
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _literal(values: list[Any], element: Any) -> str:
+    # The events of a batch share objects (their command's correlation id, one metadata
+    # text, one event type): each run of the same object is written once.
+    texts: list[str] = []
+    previous: Any = texts  # matches no value
+    text = ""
+    for value in values:
+        if value is not previous:
+            previous, text = value, "NULL" if value is None else element(value)
+        texts.append(text)
+    return "{" + ",".join(texts) + "}"
 
 
 class PostgreSQLRecorder:

@@ -9,7 +9,9 @@ checks that verification names exactly what was done.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
+import hmac
 import json
 from contextlib import contextmanager
 from decimal import Decimal
@@ -376,6 +378,38 @@ def test_values_that_are_not_plain_json_are_hashed_as_stored():
         b'{"price":"12.50"}'
     )
     assert chain.canonical({"pair": (1, 2)}, '{"pair": [1, 2]}') == b'{"pair":[1,2]}'
+
+
+@pytest.mark.parametrize("key_length", [32, 64, 65, 100])
+def test_a_chain_hash_is_hmac_sha256_of_the_previous_hash_and_the_canonical_bytes(key_length):
+    signing_key = bytes(range(key_length))
+    previous = hashlib.sha256(b"previous").hexdigest()
+    event_id, at = uuid4(), dt.datetime(2026, 12, 4, 10, 32, 1, 123456, tzinfo=dt.UTC)
+    parts = [str(event_id), "order-1", "Order", 7, "OrderPaid", 2]
+    data, metadata = b'{"a":1}', b'{"command":"PayOrder"}'
+    message = (
+        json.dumps(parts, separators=(",", ":")).encode()[:-1]
+        + b","
+        + data
+        + b","
+        + metadata
+        + b',"2026-12-04T10:32:01.123456Z"]'
+    )
+    expected = hmac.new(signing_key, bytes.fromhex(previous) + message, hashlib.sha256)
+    got = chain.link(
+        previous,
+        event_id=event_id,
+        stream_id="order-1",
+        stream_type="Order",
+        version=7,
+        event_type="OrderPaid",
+        schema_version=2,
+        data=data,
+        metadata=metadata,
+        recorded_at=at,
+        signing_key=signing_key,
+    )
+    assert got == expected.hexdigest()
 
 
 def test_integers_beyond_a_doubles_range_hash_by_their_digits():
