@@ -3,7 +3,7 @@ counter behind human-readable order numbers, the claims that keep skus and email
 unique, idempotency records and the process managers' memory."""
 
 from django.conf import settings
-from django.db import models
+from django.db import connections, models, router
 
 
 class CustomerAccount(models.Model):
@@ -19,7 +19,15 @@ class CustomerAccount(models.Model):
 
 
 class OrderNumber(models.Model):
-    """Allocates ORD-000123 style numbers; the number is then stored in OrderCreated."""
+    """Allocates ORD-000123 style numbers; the number is then stored in OrderCreated.
+
+    On PostgreSQL the number is the next value of the id column's sequence, and no row
+    is written: a write would have to be committed (a WAL flush of its own when the
+    command runs outside a transaction, orders/unit_of_work.py), and a transaction
+    holding one before its append could meet an OrderingConflict
+    (docs/architecture.md, invariant 5). Sequences are never rolled back, so numbers
+    stay unique. On SQLite a row is inserted, in the command's transaction.
+    """
 
     id = models.BigAutoField(primary_key=True)
 
@@ -32,6 +40,13 @@ class OrderNumber(models.Model):
 
     @classmethod
     def allocate(cls) -> str:
+        connection = connections[router.db_for_write(cls)]
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT nextval(pg_get_serial_sequence(%s, 'id'))", [cls._meta.db_table]
+                )
+                return cls.label(cursor.fetchone()[0])
         return cls.label(cls.objects.create().pk)
 
 

@@ -356,8 +356,8 @@ class EventStoreUnitOfWork(UnitOfWork):
         forgetting.scrub(customer_id, order_ids)
 
     def allocate_order_number(self) -> str:
-        # Inside the command's transaction: a refused command gives its number back on
-        # SQLite and leaves a gap on PostgreSQL (sequences ignore rollbacks), never a
-        # duplicate; the insert takes no lock another command waits for. Outside one
-        # (PostgreSQL only, a single-write handler) the same gap, so it is allowed there.
+        # A refused command gives its number back on SQLite (a row of its transaction)
+        # and leaves a gap on PostgreSQL (a sequence's value, no row: it writes nothing,
+        # so a single-write handler may take one outside a transaction), never a
+        # duplicate; nothing another command waits for.
         return OrderNumber.allocate()

@@ -163,3 +163,14 @@ def test_a_refused_create_order_outside_a_transaction_records_nothing(shop, prod
         execute(command)
     assert store.head() == before
     assert of_order(command.order_id) == []
+
+
+def test_order_numbers_come_from_the_sequence_without_a_row(shop, product_id):
+    from orders.models import OrderNumber
+
+    first, second = (OrderNumber.allocate() for _ in range(2))
+    assert first.startswith("ORD-") and int(second[4:]) == int(first[4:]) + 1
+    assert not OrderNumber.objects.exists()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_current_xact_id_if_assigned()")
+        assert cursor.fetchone()[0] is None  # nothing written, no transaction id taken
