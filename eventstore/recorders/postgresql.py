@@ -10,6 +10,7 @@ from uuid import UUID
 
 import psycopg
 from django.conf import settings
+from django.db.backends.postgresql.base import Cursor as DjangoClientCursor
 
 from eventstore.recorders.base import ARCHIVED_TABLE, INSERT_COLUMNS, TABLE, NativeValues
 from eventstore.records import EncodedEvent
@@ -250,11 +251,14 @@ class PostgreSQLRecorder:
         Django binds client-side (its ``ClientCursor``), which never prepares, and opens
         connections with ``prepare_threshold`` None; the store sets the threshold on
         the driver's connection then, which only server-binding cursors like this one
-        heed. A project that binds server-side itself (``OPTIONS``) keeps its own
-        setting. ``EVENTSTORE_PREPARED_STATEMENTS = False`` turns it off (for a pooler
-        in transaction mode that does not track prepared statements). While queries are
-        logged (``DEBUG``, a test capturing them) Django's own cursor runs them, so the
-        log shows each statement with its values.
+        heed. Where the connection's cursors are not Django's own client cursor, the
+        store takes the connection's cursor: a project that binds server-side itself
+        (``OPTIONS``) keeps its own threshold, and cursors that something wraps (the
+        tracing's psycopg instrumentation, config/tracing.py) keep their wrapper, at
+        the cost of planning each statement. ``EVENTSTORE_PREPARED_STATEMENTS = False``
+        turns it off (for a pooler in transaction mode that does not track prepared
+        statements). While queries are logged (``DEBUG``, a test capturing them)
+        Django's own cursor runs them, so the log shows each statement with its values.
         """
         if connection.queries_logged or not getattr(
             settings, "EVENTSTORE_PREPARED_STATEMENTS", True
@@ -263,9 +267,9 @@ class PostgreSQLRecorder:
         connection.close_if_health_check_failed()
         connection.ensure_connection()
         driver = connection.connection
-        if driver.prepare_threshold is None and issubclass(
-            driver.cursor_factory, psycopg.ClientCursor
-        ):
+        if driver.cursor_factory is not DjangoClientCursor:
+            return connection.cursor()
+        if driver.prepare_threshold is None:
             driver.prepare_threshold = PREPARE_AFTER
         connection.validate_thread_sharing()
         with connection.wrap_database_errors:

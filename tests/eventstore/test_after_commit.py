@@ -105,7 +105,7 @@ def test_flush_runs_what_is_still_asked_for_in_the_calling_thread():
 
 
 def test_runs_begin_at_most_once_per_interval_and_gather_the_asks_between(settings):
-    settings.EVENTSTORE_AFTER_COMMIT_INTERVAL = 0.3
+    settings.EVENTSTORE_AFTER_COMMIT_INTERVAL = 1.0  # the burst below takes far less
     background = Background()
     started: list[float] = []
 
@@ -118,17 +118,17 @@ def test_runs_begin_at_most_once_per_interval_and_gather_the_asks_between(settin
         background.ask([hook])
     assert background.wait_idle()
     assert len(started) == 2
-    assert started[1] - started[0] >= 0.3
+    assert started[1] - started[0] >= 1.0
 
 
 def test_an_ask_after_a_quiet_interval_runs_at_once(settings):
-    settings.EVENTSTORE_AFTER_COMMIT_INTERVAL = 0.3
+    settings.EVENTSTORE_AFTER_COMMIT_INTERVAL = 0.5
     background = Background()
     started: list[float] = []
     background.ask([lambda: started.append(time.monotonic())])
     assert background.wait_idle()
-    time.sleep(0.35)
+    time.sleep(0.6)
     asked = time.monotonic()
     background.ask([lambda: started.append(time.monotonic())])
     assert background.wait_idle()
-    assert started[1] - asked < 0.25
+    assert started[1] - asked < 0.4

@@ -97,3 +97,21 @@ def test_a_project_that_binds_on_the_server_keeps_its_own_threshold():
     new_streams(PREPARE_AFTER + 2)
     assert connection.connection.prepare_threshold is None
     assert inserts() == []
+
+
+def test_cursors_someone_wraps_keep_their_wrapper():
+    # As the tracing's psycopg instrumentation does: a subclass of the connection's
+    # cursor class that sees every statement.
+    seen: list[str] = []
+    new_streams(1)
+    factory = connection.connection.cursor_factory
+
+    class Traced(factory):  # type: ignore[misc,valid-type]
+        def execute(self, query, params=None, **kwargs):
+            seen.append(str(query))
+            return super().execute(query, params, **kwargs)
+
+    connection.connection.cursor_factory = Traced
+    new_streams(PREPARE_AFTER + 2)
+    assert len([sql for sql in seen if "INSERT INTO eventstore_event" in sql]) == PREPARE_AFTER + 2
+    assert inserts() == []
