@@ -83,7 +83,7 @@ def link(
                 b",",
                 metadata,
                 b",",
-                _instant_json(recorded_at),
+                _encode(instant(recorded_at)),
                 b"]",
             )
         )
@@ -105,11 +105,6 @@ def _pads(signing_key: bytes) -> tuple[Any, Any]:
     inner = hashlib.sha256(bytes(b ^ 0x36 for b in padded))
     outer = hashlib.sha256(bytes(b ^ 0x5C for b in padded))
     return inner, outer
-
-
-@lru_cache(maxsize=64)
-def _instant_json(at: dt.datetime) -> bytes:
-    return _encode(instant(at))
 
 
 def sign(message: Any, *, signing_key: bytes | None = None) -> str:
