@@ -18,6 +18,7 @@ import base64
 import datetime as dt
 import hashlib
 import hmac
+from collections.abc import Iterable
 from functools import cache, lru_cache
 from typing import Any
 from uuid import UUID
@@ -67,30 +68,74 @@ def link(
     """The chain hash (hex) of one event whose predecessor's chain hash is
     ``previous`` (None for the first event of a stream, or an unchained predecessor).
     ``data`` and ``metadata`` are their canonical bytes (``canonical``), as stored."""
+    (chain_hash,) = links(
+        previous,
+        stream_id=stream_id,
+        stream_type=stream_type,
+        after=version - 1,
+        recorded_at=recorded_at,
+        events=[(event_id, event_type, schema_version, data, metadata)],
+        signing_key=signing_key,
+    )
+    return chain_hash
+
+
+def links(
+    previous: str | None,
+    *,
+    stream_id: str,
+    stream_type: str,
+    after: int,
+    recorded_at: dt.datetime,
+    events: Iterable[tuple[UUID, str, int, bytes, bytes]],
+    signing_key: bytes | None = None,
+) -> list[str]:
+    """``link`` for events appended together as versions ``after + 1...`` of one stream
+    at one instant, each linked to the one before: ``(event id, event type, schema
+    version, canonical data, canonical metadata)`` each. What they share is put into
+    bytes once (an append hashes every event it writes)."""
     inner, outer = _pads(signing_key or key())
-    mac = inner.copy()
-    mac.update(bytes.fromhex(previous) if previous else GENESIS)
     # The canonical JSON of [id, stream, stream type, version, type, schema version,
-    # data, metadata, instant], put together from its parts.
-    mac.update(
-        b"".join(
-            (
-                _encode(
-                    [str(event_id), stream_id, stream_type, version, event_type, schema_version]
-                )[:-1],
-                b",",
-                data,
-                b",",
-                metadata,
-                b",",
-                _encode(instant(recorded_at)),
-                b"]",
+    # data, metadata, instant], put together from its parts: an id's text and the
+    # integers need no escaping.
+    stream = b"," + _encode([stream_id, stream_type])[1:-1] + b","
+    stamp = b"," + _encode(instant(recorded_at)) + b"]"
+    chained = bytes.fromhex(previous) if previous else GENESIS
+    hashes: list[str] = []
+    event_type_seen: Any = hashes  # matches no event type
+    event_type_json = b""
+    version = after
+    for event_id, event_type, schema_version, data, metadata in events:
+        version += 1
+        if event_type is not event_type_seen:
+            event_type_seen, event_type_json = event_type, _encode(event_type)
+        mac = inner.copy()
+        mac.update(chained)
+        mac.update(
+            b"".join(
+                (
+                    b'["',
+                    str(event_id).encode(),
+                    b'"',
+                    stream,
+                    str(version).encode(),
+                    b",",
+                    event_type_json,
+                    b",",
+                    str(schema_version).encode(),
+                    b",",
+                    data,
+                    b",",
+                    metadata,
+                    stamp,
+                )
             )
         )
-    )
-    digest = outer.copy()
-    digest.update(mac.digest())
-    return digest.hexdigest()
+        digest = outer.copy()
+        digest.update(mac.digest())
+        chained = digest.digest()
+        hashes.append(chained.hex())
+    return hashes
 
 
 @cache
@@ -142,14 +187,29 @@ def _plain(value: Any) -> bool:
     """Whether ``value`` holds no float, no integer beyond a double's, no bool-free
     surprise and no key outside ASCII (RFC 8785 orders keys by UTF-16 code units)."""
     cls = type(value)
+    if cls is dict:
+        # Loops rather than all() over a generator: this runs for every event appended.
+        for k, v in value.items():
+            if type(k) is not str or not k.isascii():
+                return False
+            kind = type(v)
+            if kind is str or kind is bool or v is None:
+                continue
+            if kind is int:
+                if not -_SAFE_INTEGER <= v <= _SAFE_INTEGER:
+                    return False
+            elif not _plain(v):
+                return False
+        return True
     if cls is str or cls is bool or value is None:
         return True
     if cls is int:
         return -_SAFE_INTEGER <= value <= _SAFE_INTEGER
-    if cls is dict:
-        return all(type(k) is str and k.isascii() and _plain(v) for k, v in value.items())
     if cls is list:
-        return all(_plain(v) for v in value)
+        for v in value:
+            if not _plain(v):
+                return False
+        return True
     return False
 
 

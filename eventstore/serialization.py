@@ -50,6 +50,8 @@ def to_primitive(value: Any) -> Any:
         }
     if cls is list or cls is tuple:
         return [v if type(v) in _AS_IS else to_primitive(v) for v in value]
+    if cls is Decimal or cls is UUID:  # exactly: a subclass may render differently
+        return str(value)
     names = _FIELD_NAMES.get(cls)
     if names is not None:
         result = {}
@@ -106,6 +108,9 @@ def dumps(value: Any) -> str:
 
 _decode = msgspec.json.Decoder().decode
 _DecodeError = msgspec.DecodeError
+# For loops that decode many documents: ``decode_json`` is ``loads`` but for what it
+# refuses with ``JSONDecodeError``, which ``loads`` then reads the standard way.
+decode_json, JSONDecodeError = _decode, _DecodeError
 
 
 def loads(text: str | bytes) -> Any:

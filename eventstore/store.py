@@ -59,7 +59,7 @@ from eventstore.records import (
     StreamHead,
     recorded_event,
 )
-from eventstore.serialization import dumps, loads
+from eventstore.serialization import JSONDecodeError, decode_json, dumps, loads
 from eventstore.upcasting import _upcasters as upcasters
 from eventstore.upcasting import upcast
 
@@ -337,33 +337,27 @@ def _chained(
     recorded_at: dt.datetime,
 ) -> list[str]:
     """Each event's chain hash, linked to the one before it (the first to ``head``)."""
-    previous = head.chain_hash if head else None
-    version = head.version if head else 0
-    signing_key = chain.key()
-    hashes: list[str] = []
     metadata: Any = _NOTHING
     canonical_metadata = b""
-    for encoded in batch:
-        version += 1
-        new = encoded.new
-        if new.metadata is not metadata:  # shared by a command's events: once
-            metadata = new.metadata
-            canonical_metadata = chain.canonical(metadata, encoded.metadata)
-        previous = chain.link(
-            previous,
-            event_id=new.event_id,
-            stream_id=stream_id,
-            stream_type=stream_type,
-            version=version,
-            event_type=new.event_type,
-            schema_version=new.schema_version,
-            data=chain.canonical(new.data, encoded.data),
-            metadata=canonical_metadata,
-            recorded_at=recorded_at,
-            signing_key=signing_key,
-        )
-        hashes.append(previous)
-    return hashes
+
+    def parts() -> Iterator[tuple[Any, str, int, bytes, bytes]]:
+        nonlocal metadata, canonical_metadata
+        for encoded in batch:
+            new = encoded.new
+            if new.metadata is not metadata:  # shared by a command's events: once
+                metadata = new.metadata
+                canonical_metadata = chain.canonical(metadata, encoded.metadata)
+            data = chain.canonical(new.data, encoded.data)
+            yield new.event_id, new.event_type, new.schema_version, data, canonical_metadata
+
+    return chain.links(
+        head.chain_hash if head else None,
+        stream_id=stream_id,
+        stream_type=stream_type,
+        after=head.version if head else 0,
+        recorded_at=recorded_at,
+        events=parts(),
+    )
 
 
 def _refused(
@@ -655,20 +649,16 @@ def read_all(
         f" NULL, NULL, {{horizon}}, sha256 FROM {SEGMENT_TABLE} WHERE {_segment_after(recorder)}"
     )
     page = [after.tx_id, after.position, limit]
-    with connection.cursor() as cursor:
+    with recorder.statement_cursor(connection, binary=True) as cursor:
         recorder.refresh_horizon(connection, cursor)
         recorder.prepare_read(cursor)
         if recorder.horizon():
-            sql, before_rows = recorder.in_read_order(
+            cursor.execute(
                 f"WITH horizon AS MATERIALIZED (SELECT {recorder.horizon_value()} AS tx)"
-                f" SELECT * FROM (SELECT {COLUMNS} FROM {TABLE} WHERE {recorder.after()}"
-                " AND tx_id < (SELECT tx FROM horizon) ORDER BY tx_id, position LIMIT %s)"
-                f" AS hot UNION ALL {segments_sql.format(horizon='(SELECT tx FROM horizon)')}",
-                connection.in_atomic_block,
+                f" SELECT * FROM ({recorder.read_page('(SELECT tx FROM horizon)')}) AS hot"
+                f" UNION ALL {segments_sql.format(horizon='(SELECT tx FROM horizon)')}",
+                [*page, after.tx_id, after.position],
             )
-            cursor.execute(sql, [*page, after.tx_id, after.position])
-            for _ in range(before_rows):
-                cursor.nextset()
             rows = cursor.fetchall()
         else:
             cursor.execute(
@@ -816,7 +806,10 @@ def _decode_rows(
         tx_id,
         chain_hash,
     ) in rows:
-        payload = loads(data)
+        try:  # loads() inlined: this loop decodes every event a read returns
+            payload, meta = decode_json(data), decode_json(metadata)
+        except JSONDecodeError:
+            payload, meta = loads(data), loads(metadata)
         if (event_type, schema_version) in upcasters:
             schema_version, payload = upcast(event_type, schema_version, payload)
         if native_values is not None:
@@ -832,7 +825,7 @@ def _decode_rows(
                 event_type,
                 schema_version,
                 payload,
-                loads(metadata),
+                meta,
                 version,
                 recorded_at,
                 correlation_id,

@@ -115,19 +115,21 @@ class Recorder(Protocol):
         """Run before a query that uses ``horizon()``."""
         ...
 
-    def in_read_order(self, sql: str, in_transaction: bool) -> tuple[str, int]:
-        """``sql``, a page in the read order, as it is best run here; and how many result
-        sets come before its rows."""
+    def read_page(self, before: str) -> str:
+        """SQL for the next page of ``COLUMNS`` in the read order after a checkpoint
+        (params: its tx_id and position, then the page's size), below the transaction
+        id that the SQL ``before`` gives."""
         ...
 
     def prepare_read(self, cursor: Any) -> None:
         """Set the cursor up to fetch rows for ``decode``."""
         ...
 
-    def statement_cursor(self, connection: Any) -> Any:
+    def statement_cursor(self, connection: Any, *, binary: bool = False) -> Any:
         """A cursor (Django's wrapper: execute wrappers and query logging apply) for the
         store's own statements whose text does not vary with their input, which the
-        backend may keep prepared on the connection."""
+        backend may keep prepared on the connection; ``binary``: its rows may come in
+        the driver's binary format (``prepare_read`` sets up their loaders)."""
         ...
 
     def uuid_param(self, value: UUID | None) -> Any: ...

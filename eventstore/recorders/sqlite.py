@@ -10,6 +10,7 @@ from uuid import UUID
 
 from eventstore.recorders.base import (
     ARCHIVED_TABLE,
+    COLUMNS,
     INSERT_COLUMNS,
     TABLE,
     NativeValues,
@@ -91,8 +92,11 @@ class SQLiteRecorder:
     def horizon_value(self) -> str:
         return "1"  # tx_id is always 0: every committed row is safe
 
-    def in_read_order(self, sql: str, in_transaction: bool) -> tuple[str, int]:
-        return sql, 0
+    def read_page(self, before: str) -> str:
+        return (
+            f"SELECT {COLUMNS} FROM {TABLE} WHERE {self.after()} AND tx_id < {before}"
+            " ORDER BY tx_id, position LIMIT %s"
+        )
 
     def refresh_horizon(self, connection: Any, cursor: Any) -> None:
         pass
@@ -100,7 +104,7 @@ class SQLiteRecorder:
     def prepare_read(self, cursor: Any) -> None:
         pass
 
-    def statement_cursor(self, connection: Any) -> Any:
+    def statement_cursor(self, connection: Any, *, binary: bool = False) -> Any:
         return connection.cursor()  # sqlite3 caches its compiled statements itself
 
     def uuid_param(self, value: UUID | None) -> Any:

@@ -178,3 +178,35 @@ def test_the_global_log_pages_after_a_checkpoint_without_gaps():
     assert checkpoint == store.head()
     assert store.count_after(checkpoint) == 0
     assert store.checkpoint_of(seen[3].position) == seen[3].checkpoint
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("size", [2, 1000])
+def test_an_id_stored_by_another_stream_refuses_the_append_outside_a_transaction(size):
+    # Outside any transaction the guard leaves the ids to the unique index: the clash
+    # is still a duplicate, never a version conflict, and writes nothing.
+    taken = store.append("cart-1", "cart", events("Opened"), store.NO_STREAM).positions
+    stored = store.read_stream("cart-1")[0].event_id
+    batch = [store.NewEvent("Tick", {"i": i}) for i in range(size - 1)]
+    batch.append(store.NewEvent("Dup", {}, event_id=stored))
+    with pytest.raises(DuplicateEventError):
+        store.append("cart-9", "cart", batch, store.NO_STREAM)
+    assert store.stream_version("cart-9") == 0
+    assert [e.position for e in store.read_all()] == list(taken)
+
+
+@pytest.mark.parametrize("size", [2, 1000])
+def test_an_id_stored_by_another_stream_is_refused_inside_a_callers_transaction(size):
+    from django.db import transaction
+
+    stored = store.append("cart-1", "cart", events("Opened"), store.NO_STREAM)
+    stored_id = store.read_stream("cart-1")[0].event_id
+    batch = [store.NewEvent("Tick", {"i": i}) for i in range(size - 1)]
+    batch.append(store.NewEvent("Dup", {}, event_id=stored_id))
+    with transaction.atomic():
+        with pytest.raises(DuplicateEventError):
+            store.append("cart-9", "cart", batch, store.NO_STREAM)
+        # Refused without an error in the database: the transaction goes on.
+        store.append("cart-1", "cart", events("Filled"), stored.version)
+    assert store.stream_version("cart-9") == 0
+    assert store.stream_version("cart-1") == 2

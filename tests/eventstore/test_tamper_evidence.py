@@ -412,6 +412,35 @@ def test_a_chain_hash_is_hmac_sha256_of_the_previous_hash_and_the_canonical_byte
     assert got == expected.hexdigest()
 
 
+def test_events_appended_together_chain_one_to_the_next_as_hmac_says():
+    signing_key = bytes(range(32))
+    at = dt.datetime(2026, 12, 4, 10, 32, 1, 123456, tzinfo=dt.UTC)
+    stream_id, stream_type = 'order-"1"-\u00e9', "Order\\x"  # both need escaping
+    events = [
+        (uuid4(), "OrderPaid", 1, b'{"a":1}', b"{}"),
+        (uuid4(), 'Odd "type"', 2, b'{"b":[1,2]}', b'{"c":"d"}'),
+        (uuid4(), 'Odd "type"', 2, b"{}", b'{"c":"d"}'),
+    ]
+    previous, expected = None, []
+    for version, (event_id, event_type, schema_version, data, metadata) in enumerate(events, 41):
+        parts = [str(event_id), stream_id, stream_type, version, event_type, schema_version]
+        head = json.dumps(parts, separators=(",", ":"), ensure_ascii=False).encode()[:-1]
+        message = head + b"," + data + b"," + metadata + b',"2026-12-04T10:32:01.123456Z"]'
+        key = bytes.fromhex(previous) if previous else chain.GENESIS
+        previous = hmac.new(signing_key, key + message, hashlib.sha256).hexdigest()
+        expected.append(previous)
+    got = chain.links(
+        None,
+        stream_id=stream_id,
+        stream_type=stream_type,
+        after=40,
+        recorded_at=at,
+        events=events,
+        signing_key=signing_key,
+    )
+    assert got == expected
+
+
 def test_integers_beyond_a_doubles_range_hash_by_their_digits():
     assert chain.canonical({"n": 2**63 + 1}) != chain.canonical({"n": 2**63})
     assert json.loads(chain.canonical({"n": 10**40})) == {"n": {"$integer": str(10**40)}}
