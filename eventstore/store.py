@@ -57,7 +57,6 @@ from eventstore.records import (
     NewEvent,
     RecordedEvent,
     StreamHead,
-    recorded_event,
 )
 from eventstore.serialization import JSONDecodeError, decode_json, dumps, loads
 from eventstore.upcasting import _upcasters as upcasters
@@ -787,7 +786,7 @@ def _events(
 def _decode_rows(
     native_values: NativeValues | None, rows: list[tuple[Any, ...]]
 ) -> list[RecordedEvent]:
-    make = recorded_event
+    make = RecordedEvent
     result: list[RecordedEvent] = []
     append = result.append
     for (
