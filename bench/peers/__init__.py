@@ -18,7 +18,8 @@ Workloads, the same on both sides (``--orders`` orders of 4 events where it says
 (b) command cycle: load -> command -> save, one transaction per command: paying an
     order created beforehand (Chronicle: ``orders.handlers.execute(PayOrder)``; the
     peer: an order aggregate of the same shape, ``repository.get``, ``pay``, ``save``);
-(c) one append of 1,000 events to a new stream (the events' encoding included);
+(c) one append of 1,000 events to a new stream (the events' encoding included;
+    median of 5, each to a new stream);
 (d) 4 threads appending as in (a), each on its own orders;
 (e) load a 1,000-event aggregate, without a snapshot and from one (median of 9);
 (f) read the whole log in pages of 1,000, each event's data and metadata decoded
