@@ -635,7 +635,13 @@ def read_all(
     returned, so an event that commits later can never land behind the checkpoint.
     Archived events (eventstore/archive.py) are merged in where they were.
     """
-    connection = connections[using]
+    # The page's rows, then its events: tens of thousands of containers, none freed
+    # while they are made (see _collector_paused).
+    with _collector_paused():
+        return _read_all(connections[using], after, limit)
+
+
+def _read_all(connection: Any, after: Checkpoint, limit: int) -> list[RecordedEvent]:
     recorder = recorders.for_connection(connection)
     # The hot page, then the segments holding archived rows after the checkpoint: in
     # that order, a row archived meanwhile is in the page or in a segment read after
@@ -672,20 +678,19 @@ def read_all(
             )
             rows += cursor.fetchall()
     markers = [row for row in rows if row[0] is None]
-    with _collector_paused():
-        if not markers:
-            return _events(connection, rows)
-        hot_rows = [row for row in rows if row[0] is not None]
-        # A full hot page ends the merged page: segments starting after it are not read.
-        until = (hot_rows[-1][12], hot_rows[-1][0]) if len(hot_rows) == limit else None
-        segments = [(row[2], row[13], (row[5], row[8])) for row in markers]
-        ahead = archive.rows_after(segments, after, limit, until=until)
-        # Archived rows are old, but held to the same horizon as the hot ones.
-        horizon = markers[0][12]
-        hot = _decode_rows(recorder.native_values, hot_rows)
-        archived = _decode_rows(None, [row for row in ahead if row[12] < horizon])
-        merged = sorted({e.position: e for e in [*hot, *archived]}.values(), key=_read_order)
-        return shredding.reveal(merged[:limit], using=connection.alias)
+    if not markers:
+        return _events(connection, rows)
+    hot_rows = [row for row in rows if row[0] is not None]
+    # A full hot page ends the merged page: segments starting after it are not read.
+    until = (hot_rows[-1][12], hot_rows[-1][0]) if len(hot_rows) == limit else None
+    segments = [(row[2], row[13], (row[5], row[8])) for row in markers]
+    ahead = archive.rows_after(segments, after, limit, until=until)
+    # Archived rows are old, but held to the same horizon as the hot ones.
+    horizon = markers[0][12]
+    hot = _decode_rows(recorder.native_values, hot_rows)
+    archived = _decode_rows(None, [row for row in ahead if row[12] < horizon])
+    merged = sorted({e.position: e for e in [*hot, *archived]}.values(), key=_read_order)
+    return shredding.reveal(merged[:limit], using=connection.alias)
 
 
 def _segment_after(recorder: Any) -> str:
