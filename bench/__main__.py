@@ -180,6 +180,13 @@ def _sqlite_file() -> Iterator[str]:
 
 
 def _close_django_connections() -> None:
+    if "eventstore.after_commit" in sys.modules:
+        from eventstore import after_commit
+
+        # Wake-ups still due run while their database is there, then its thread lets
+        # go of its connections.
+        after_commit.background.wait_idle()
+        after_commit.background.release()
     if "django.db" in sys.modules:
         from django.db import connections
 
