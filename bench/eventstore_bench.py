@@ -63,6 +63,7 @@ MIGRATE = ("eventstore",)  # the only tables used
 STEPS = 4  # events per order
 BATCH = 1000  # events of (c), and of the aggregate (e) loads
 APPENDS = 5  # (c) appends in bench.peers, of which the median is taken
+READS = 3  # (f) reads of the whole log in bench.peers, likewise
 WRITERS = 4  # threads of (d)
 PAGE = 1000  # read_all page size of (f)
 LOADS = 9  # timed loads per (e) figure

@@ -24,7 +24,7 @@ Workloads, the same on both sides (``--orders`` orders of 4 events where it says
 (e) load a 1,000-event aggregate, without a snapshot and from one (median of 9);
 (f) read the whole log in pages of 1,000, each event's data and metadata decoded
     into Python objects (Chronicle: ``store.read_all``; the peer: its recorder's
-    ``select_notifications`` and its transcoder's ``decode``).
+    ``select_notifications`` and its transcoder's ``decode``); median of 3 reads.
 
 Each round measures both sides back to back, the first side alternating; the
 verdict per workload is the median of the rounds' ratios (``bench/peers/rounds.py``)

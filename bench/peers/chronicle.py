@@ -150,9 +150,12 @@ class ChronicleSide:
         figures["e"] = es.median_ms(lambda: repository.load(f"c{tag}"))
         figures["e-snap"] = es.median_ms(lambda: repository.load(f"s{tag}"))
         self.wait_for_horizon()
-        started = time.perf_counter()
-        events_read = es.read_all_events()
-        figures["f"] = events_read / (time.perf_counter() - started)
+        reads = []
+        for _ in range(es.READS):  # the median of several reads of the whole log, as (c)
+            started = time.perf_counter()
+            events_read = es.read_all_events()
+            reads.append(events_read / (time.perf_counter() - started))
+        figures["f"] = statistics.median(reads)
         figures["log-events"] = events_read
         return figures
 
