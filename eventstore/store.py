@@ -666,11 +666,7 @@ def _read_all(connection: Any, after: Checkpoint, limit: int) -> list[RecordedEv
             )
             rows = cursor.fetchall()
         else:
-            cursor.execute(
-                f"SELECT {COLUMNS} FROM {TABLE} WHERE {recorder.after()}"
-                " ORDER BY tx_id, position LIMIT %s",
-                page,
-            )
+            cursor.execute(recorder.read_page(recorder.horizon_value()), page)
             rows = cursor.fetchall()
             cursor.execute(
                 segments_sql.format(horizon=recorder.horizon_value()),
